@@ -1,0 +1,22 @@
+"""Process-wide switches: eager execution for debugging, verification of graphs after passes."""
+
+from __future__ import annotations
+
+import os
+
+_RUN_EAGERLY = False
+VERIFY = os.environ.get("FLOWJIT_VERIFY", "") not in ("", "0")
+
+
+def run_functions_eagerly(enabled: bool) -> None:
+    """Run every `fj.function` as plain Python + NumPy (True) or compiled (False, the default).
+
+    This is the eager reference a compiled function must match (API.md, "The one rule").
+    """
+    global _RUN_EAGERLY
+    _RUN_EAGERLY = bool(enabled)
+
+
+def functions_run_eagerly() -> bool:
+    """Whether `run_functions_eagerly(True)` is in force."""
+    return _RUN_EAGERLY
