@@ -296,7 +296,7 @@ def to_predicate(x) -> Tensor | bool:
                          "The truth value of an array with more than one element is ambiguous. "
                          "Use a.any() or a.all()")
     if x.ndim:
-        x = x.reshape(()) if hasattr(x, "reshape") else x[(0,) * x.ndim]
+        x = x[(0,) * x.ndim]
     if x.dtype == T.BOOL:
         return x
     return apply("not_equal", x, 0)
