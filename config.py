@@ -6,6 +6,8 @@ import os
 
 _RUN_EAGERLY = False
 VERIFY = os.environ.get("FLOWJIT_VERIFY", "") not in ("", "0")
+#: Keep flowjit's own frames in tracebacks of user errors (`FLOWJIT_TRACEBACK=full`).
+FULL_TRACEBACKS = os.environ.get("FLOWJIT_TRACEBACK", "") == "full"
 
 
 def run_functions_eagerly(enabled: bool) -> None:
@@ -20,3 +22,11 @@ def run_functions_eagerly(enabled: bool) -> None:
 def functions_run_eagerly() -> bool:
     """Whether `run_functions_eagerly(True)` is in force."""
     return _RUN_EAGERLY
+
+
+def cache_dir() -> str:
+    """Where `fj.function(cache=True)` keeps object code: `FLOWJIT_CACHE_DIR`, else
+    `$XDG_CACHE_HOME/flowjit`, else `~/.cache/flowjit` (read at each use)."""
+    return os.environ.get("FLOWJIT_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
+        "flowjit")

@@ -1,0 +1,274 @@
+"""`Function` (what `fj.function` returns) and `ConcreteFunction` (one compiled signature).
+
+`Function.__call__` is the hot path: a key of the positional arguments' classes, dtypes, shapes
+and strides finds a ready call plan in one dict lookup. On a miss, the slow path binds the call
+to the parameters, computes its `Signature`, traces and compiles under the process-wide lock if
+no `ConcreteFunction` serves it yet (Numba's dispatcher, TF's trace cache), and makes a plan.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .. import config as _config
+from ..ir import builder as _builder
+from ..ir import pytree
+from . import call, errors, jit
+from .signature import (Binder, Signature, TensorSpec, identifier, match, signature_of_call,
+                        spec_signature)
+
+_ndarray = np.ndarray
+
+#: Classes whose plan key is the class alone (their dtype and shape follow from it).
+_SCALAR_CLASSES = frozenset({bool, int, float, np.bool_, np.int32, np.int64, np.float32,
+                             np.float64})
+
+#: Bound on the plans kept per function (one per distinct argument layout).
+_MAX_PLANS = 1024
+
+
+def _plan_key(args) -> tuple:
+    return tuple([(a.dtype, a.shape, a.strides) if a.__class__ is _ndarray else a.__class__
+                  for a in args])
+
+
+def _keyable(args) -> bool:
+    """Whether `_plan_key` determines everything a plan depends on for these arguments."""
+    return all(a.__class__ is _ndarray or a.__class__ in _SCALAR_CLASSES for a in args)
+
+
+class ConcreteFunction:
+    """One traced, optimized and compiled signature of a `Function`; callable.
+
+    Attributes:
+      graph: the optimized `flowjit.ir.Graph`.
+      traced_graph: the graph as traced, before optimization.
+      pass_log: one entry per optimizer pass (name, op counts before and after).
+      llvm_ir: the optimized LLVM IR, as text.
+      asm: the machine code, as assembly text.
+      signature: the `Signature` it was compiled for (`str()` is readable).
+      structured_outputs: the tree structure of the returned value.
+    """
+
+    def __init__(self, name: str, binder: Binder, signature: Signature, trace_result,
+                 graph, pass_log, compiled, entry: int):
+        self.name = name
+        self._binder = binder
+        self.signature = signature
+        self.traced_graph = trace_result.graph
+        self.graph = graph
+        self.pass_log = list(pass_log)
+        self.llvm_ir = getattr(compiled, "llvm_ir", "")
+        self.asm = getattr(compiled, "asm", "")
+        self.structured_outputs = trace_result.out_treedef
+        self._compiled = compiled
+        outputs = graph.outputs
+        self._target = call.CompiledTarget(
+            entry=entry,
+            input_types=tuple(v.type for v in graph.inputs),
+            output_types=tuple(v.type for v in outputs),
+            num_outputs=trace_result.num_outputs,
+            out_treedef=trace_result.out_treedef,
+            mutated_inputs=tuple(trace_result.mutated_inputs),
+            dims=tuple(getattr(compiled, "dims", ())),
+            print_sites=list(getattr(compiled, "print_sites", ()) or ()),
+            assert_messages=list(getattr(compiled, "assert_messages", ()) or ()))
+        self._raise_status = errors.status_raiser(self._target.assert_messages)
+        self._plans: dict[tuple, Callable] = {}
+
+    def plan_for(self, values: Sequence, call_sig: Signature, check: bool) -> Callable:
+        """A call plan for leaves laid out like `values` (checked against the signature first
+        when `check`, which also binds the symbolic dimensions)."""
+        dims = match(self.signature, values, call_sig, self.name) if check or \
+            self.signature.dims else {}
+        return call.make_plan(self._target, values, dims, self._raise_status)
+
+    def __call__(self, *args, **kwargs):
+        """Run the compiled code on arguments matching `signature`.
+
+        Raises:
+          TypeError / ValueError: arguments whose dtype / shape differ from the signature.
+        """
+        if not kwargs and self._binder.simple_positional:
+            plan = self._plans.get(_plan_key(args)) if _keyable(args) else None
+            if plan is not None:
+                try:
+                    return plan(args)
+                except Exception as e:
+                    raise errors.user_facing(e)
+        try:
+            sig, values, _ = signature_of_call(self._binder, args, kwargs)
+            plan = self.plan_for(values, sig, check=True)
+            if not kwargs and self._binder.simple_positional and _keyable(args) and \
+                    len(values) == len(args):
+                if len(self._plans) >= _MAX_PLANS:
+                    self._plans.clear()
+                self._plans[_plan_key(args)] = plan
+            return plan(values)
+        except Exception as e:
+            raise errors.user_facing(e)
+
+    def __repr__(self) -> str:
+        return f"<ConcreteFunction {self.name}{self.signature}>"
+
+
+class Function:
+    """A Python function compiled per signature; see `flowjit.function` for the options.
+
+    Attributes:
+      python_function: the undecorated Python function.
+      trace_count: how many times it has been traced.
+    """
+
+    def __init__(self, fn: Callable, *, input_signature=None, static_argnames=(),
+                 autograph: bool = True, fastmath: bool = False, boundscheck: bool = True,
+                 cache: bool = False):
+        if not callable(fn):
+            raise TypeError(f"fj.function needs a function, got {type(fn).__name__}")
+        if isinstance(static_argnames, str):
+            static_argnames = (static_argnames,)
+        self.python_function = fn
+        self.trace_count = 0
+        self._options = dict(autograph=autograph, fastmath=fastmath, boundscheck=boundscheck,
+                             cache=cache)
+        self._binder = Binder(fn, static_argnames)
+        self._name = getattr(fn, "__name__", "function")
+        self._input_signature = None if input_signature is None else list(input_signature)
+        self._signature_cf: ConcreteFunction | None = None
+        self._concrete: dict[Any, ConcreteFunction] = {}
+        self._plans: dict[tuple, Callable] = {}
+        self._converted = None
+        # The hot path skips binding when the call is positional leaves only.
+        self._fast = self._binder.simple_positional
+        if self._input_signature is not None:
+            self._input_spec_signature()   # validate it now, not at the first call
+        functools.update_wrapper(self, fn)
+
+    # -- hot path --------------------------------------------------------------------------
+
+    def __call__(self, *args, **kwargs):
+        if self._fast and not kwargs and not _config._RUN_EAGERLY and not _builder._state.frames:
+            try:
+                plan = self._plans[_plan_key(args)]
+            except KeyError:
+                pass
+            else:
+                try:
+                    return plan(args)
+                except Exception as e:
+                    # Native errors are raised by the plan; cut the traceback at the user call.
+                    raise errors.user_facing(e)
+        try:
+            return self._call_slow(args, kwargs)
+        except Exception as e:
+            raise errors.user_facing(e)
+
+    def _call_slow(self, args, kwargs):
+        if _config.functions_run_eagerly():
+            return self.python_function(*args, **kwargs)
+        if _builder.in_trace():
+            # Called from a function being traced: trace into the caller's graph.
+            return self._converted_function()(*args, **kwargs)
+        sig, values, _ = signature_of_call(self._binder, args, kwargs)
+        if self._input_signature is not None:
+            cf = self._signature_function()
+            plan = cf.plan_for(values, sig, check=True)
+        else:
+            cf = self._concrete.get(sig.key) or self._compile(sig)
+            plan = cf.plan_for(values, sig, check=False)
+        if self._fast and not kwargs and len(values) == len(args) and _keyable(args):
+            if len(self._plans) >= _MAX_PLANS:
+                self._plans.clear()
+            self._plans[_plan_key(args)] = plan
+        return plan(values)
+
+    # -- tracing and compiling -------------------------------------------------------------
+
+    def _converted_function(self) -> Callable:
+        if self._converted is None:
+            fn = self.python_function
+            if self._options["autograph"]:
+                convert = _autograph_convert()
+                if convert is not None:
+                    fn = convert(fn)
+            self._converted = fn
+        return self._converted
+
+    def _input_spec_signature(self) -> Signature:
+        specs = self._input_signature
+        params = [n for n in self._binder.positional_names
+                  if n not in self._binder.static_set]
+        if len(specs) > len(params):
+            raise TypeError(f"{self._name}: input_signature has {len(specs)} entries but the "
+                            f"function has {len(params)} positional parameters {params}")
+        leaves, _ = pytree.flatten(specs)
+        bad = [x for x in leaves if not isinstance(x, TensorSpec)]
+        if bad:
+            raise TypeError(f"{self._name}: input_signature must hold fj.TensorSpec objects "
+                            f"(in tuples/lists/dicts), got {bad[0]!r}")
+        return spec_signature(self._binder, dict(zip(params, specs)))
+
+    def _signature_function(self) -> ConcreteFunction:
+        cf = self._signature_cf
+        if cf is None:
+            sig = self._input_spec_signature()
+            cf = self._signature_cf = self._concrete.get(sig.key) or self._compile(sig)
+        return cf
+
+    def _compile(self, sig: Signature) -> ConcreteFunction:
+        """Trace, optimize and compile for `sig` (under the compile lock, re-checking the
+        cache inside it: another thread may have compiled the same signature meanwhile)."""
+        from . import compiler
+        with jit.COMPILE_LOCK:
+            cf = self._concrete.get(sig.key)
+            if cf is not None:
+                return cf
+            cf = compiler.compile_function(self, sig)
+            self.trace_count += 1
+            self._concrete[sig.key] = cf
+            return cf
+
+    def get_concrete_function(self, *args, **kwargs) -> ConcreteFunction:
+        """The `ConcreteFunction` for arguments given as values and/or `fj.TensorSpec`s
+        (tracing and compiling it if needed). With no arguments and an `input_signature`,
+        the function for that signature.
+
+        Raises:
+          TypeError: an unsupported argument, or arguments that do not fit the parameters.
+        """
+        if self._input_signature is not None and not args and not kwargs:
+            return self._signature_function()
+        traced, static = self._binder.bind(args, kwargs)
+        sig = spec_signature(self._binder, traced, static)
+        if self._input_signature is not None:
+            cf = self._signature_function()
+            values, _ = pytree.flatten(traced)
+            match(cf.signature, values, sig, self._name)
+            return cf
+        return self._concrete.get(sig.key) or self._compile(sig)
+
+    # -- conveniences ----------------------------------------------------------------------
+
+    @property
+    def input_signature(self):
+        return None if self._input_signature is None else tuple(self._input_signature)
+
+    def __repr__(self) -> str:
+        return f"<flowjit.Function {self._name}>"
+
+
+@functools.cache
+def _autograph_convert():
+    """`flowjit.autograph.convert`, or None while AutoGraph is not available."""
+    try:
+        from ..autograph import convert
+    except ImportError:
+        return None
+    return convert
+
+
+__all__ = ["Function", "ConcreteFunction", "TensorSpec", "identifier"]
