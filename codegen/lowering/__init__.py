@@ -1,0 +1,3 @@
+"""Lowering rules by op family; importing this package registers them in `lower.LOWERINGS`."""
+
+from . import control_flow, creation, effects, elementwise, indexing, reduction  # noqa: F401

@@ -1,0 +1,96 @@
+"""Lowering of `cond` (branches + phis) and `while_loop` (header/body/exit with one phi per
+carried value; arrays are carried as owned buffers)."""
+
+from __future__ import annotations
+
+import llvmlite.ir as ir
+
+from ...ir.core import Op
+from ..llvmtypes import PTR, reg_type
+from ..lower import FunctionLowering, lowers
+
+
+def _phi_type(v) -> ir.Type:
+    return PTR if v.type.ndim else reg_type(v.type.dtype)
+
+
+@lowers("cond")
+def lower_cond(fl: FunctionLowering, op: Op) -> None:
+    """`cond`: each branch lowers its region, hands its yields over (arrays it owns are
+    transferred, others copied) and frees the rest; a phi per result joins them. The
+    enclosing region owns the array results."""
+    b = fl.builder
+    then_bb = fl.fn.append_basic_block("cond.then")
+    else_bb = fl.fn.append_basic_block("cond.else")
+    merge_bb = fl.fn.append_basic_block("cond.end")
+    b.cbranch(fl.get(op.operands[0]), then_bb, else_bb)
+    incoming = []
+    for region, bb in zip(op.regions, (then_bb, else_bb)):
+        b.position_at_end(bb)
+        fl.push_region(region)
+        fl.lower_ops(region)
+        outs = fl.yields(region)
+        fl.pop_region()
+        incoming.append((outs, b.block))
+        b.branch(merge_bb)
+    b.position_at_end(merge_bb)
+    for k, r in enumerate(op.results):
+        phi = b.phi(_phi_type(r))
+        for outs, block in incoming:
+            phi.add_incoming(outs[k], block)
+        fl.bind(r, phi)
+        if r.type.ndim:
+            fl.frame.owned[r] = phi
+
+
+@lowers("while_loop")
+def lower_while_loop(fl: FunctionLowering, op: Op) -> None:
+    """`while_loop`: `pre -> header(phis; cond region) -> body -> header | exit`.
+
+    The loop owns one buffer per carried array: the initial value's buffer when this op is
+    its last reader (else a copy); the body region owns its arguments' buffers and transfers
+    (or copies) its yields back, so each iteration frees exactly what it no longer needs. The
+    cond region only reads the carried values. The final buffers go to the enclosing region.
+    """
+    b = fl.builder
+    cond_region, body_region = op.regions
+    taken: set = set()
+    init = []
+    for v in op.operands:
+        if not v.type.ndim:
+            init.append(fl.get(v))
+        elif fl.frame.last_used_by(v, fl.op_index, op):
+            init.append(fl.take(v, taken))
+        else:
+            init.append(fl.copy_array(v))
+    pre = b.block
+    header = fl.fn.append_basic_block("while.header")
+    body_bb = fl.fn.append_basic_block("while.body")
+    exit_bb = fl.fn.append_basic_block("while.exit")
+    b.branch(header)
+    b.position_at_end(header)
+    phis = []
+    for r, x in zip(op.results, init):
+        phi = b.phi(_phi_type(r))
+        phi.add_incoming(x, pre)
+        phis.append(phi)
+    fl.push_region(cond_region, phis)
+    fl.lower_ops(cond_region)
+    (pred,) = fl.yields(cond_region)
+    fl.pop_region()
+    b.cbranch(pred, body_bb, exit_bb)
+
+    b.position_at_end(body_bb)
+    fl.push_region(body_region, phis, owns_args=True)
+    fl.lower_ops(body_region)
+    outs = fl.yields(body_region)
+    fl.pop_region()
+    for phi, x in zip(phis, outs):
+        phi.add_incoming(x, b.block)
+    b.branch(header)
+
+    b.position_at_end(exit_bb)
+    for r, phi in zip(op.results, phis):
+        fl.bind(r, phi)
+        if r.type.ndim:
+            fl.frame.owned[r] = phi

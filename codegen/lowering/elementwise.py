@@ -1,0 +1,114 @@
+"""Lowering of elementwise ops and `fusion` kernels: one loop (nest) around scalar rules.
+
+A single elementwise op is lowered as a one-op kernel, so ops and fused kernels share one
+loop emitter. Operands whose shape equals the result's are read with the flat index of one
+contiguous loop (the vectorizable fast path); otherwise the loop nest walks the result's shape
+and each operand is indexed with NumPy's broadcasting (stride 0 on broadcast axes). 0-d operands
+are registers, read once outside the loop.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import llvmlite.ir as ir
+
+from ...ir import types as T
+from ...ir.core import Literal, Op, Value
+from ...ir.ops.elementwise import UFUNCS
+from ..llvmtypes import i64, load, store
+from ..loops import broadcast_loop, for_range
+from ..lower import FunctionLowering, lowers
+from .scalar import emit_scalar_op
+
+ScalarBody = Callable[[list[ir.Value]], list[ir.Value]]
+
+
+def _layout(operand: T.TensorType, out: T.TensorType, fl: FunctionLowering) -> list:
+    """`broadcast_loop`'s layout of `operand` against `out` (None on broadcast axes)."""
+    pad = out.ndim - operand.ndim
+    sizes = fl.shape(operand)
+    return [None if k < pad or operand.shape[k - pad] == 1 else sizes[k - pad]
+            for k in range(out.ndim)]
+
+
+def emit_elementwise(fl: FunctionLowering, operands: Sequence[Value], results: Sequence[Value],
+                     body: ScalarBody) -> None:
+    """Compute `results` element by element from `operands` with `body(scalars) -> scalars`.
+
+    Every result has the broadcast shape of the operands (NumPy's rule). Result buffers may
+    reuse the buffer of an operand this op reads for the last time (element i is read before
+    it is written).
+    """
+    b = fl.builder
+    out_type = results[0].type
+    if out_type.ndim == 0:
+        outs = body([fl.get(v) for v in operands])
+        for r, x in zip(results, outs):
+            fl.bind(r, x)
+        return
+    ptrs = [fl.alloc(r, reuse=[v for v in operands if not isinstance(v, Literal)])
+            for r in results]
+    arrays = [v for v in operands if v.type.ndim]
+    scalars = {v: fl.get(v) for v in operands if not v.type.ndim}
+    bases = {v: fl.get(v) for v in arrays}
+
+    def compute(offsets: dict) -> None:
+        vals = [scalars[v] if v in scalars else load(b, bases[v], v.type.dtype, offsets[v])
+                for v in operands]
+        for r, p, x in zip(results, ptrs, body(vals)):
+            store(b, x, p, r.type.dtype, offsets[None])
+
+    if all(v.type.shape == out_type.shape for v in arrays) and all(
+            r.type.shape == out_type.shape for r in results):
+        # Fast path: one flat loop over contiguous buffers of the same shape.
+        with for_range(b, fl.size(out_type)) as i:
+            compute({**{v: i for v in arrays}, None: i})
+        return
+    full = [fl.shape(out_type)[k] for k in range(out_type.ndim)]
+    keys = list(dict.fromkeys(arrays))
+    layouts = [_layout(v.type, out_type, fl) for v in keys] + [full]
+
+    def at(offsets: list) -> None:
+        compute({**dict(zip(keys, offsets[:-1])), None: offsets[-1]})
+
+    broadcast_loop(b, full, layouts, at)
+
+
+@lowers(*UFUNCS, "where", "astype")
+def lower_elementwise(fl: FunctionLowering, op: Op) -> None:
+    types = [v.type for v in op.operands]
+    result = op.results[0]
+
+    def body(args):
+        return [emit_scalar_op(fl, op.name, op.attrs, types, result.type, args)]
+
+    emit_elementwise(fl, op.operands, op.results, body)
+
+
+def _kernel_body(fl: FunctionLowering, kernel) -> ScalarBody:
+    """The scalar function computing a fusion kernel's yields from its arguments."""
+    region = kernel.body
+
+    def body(args: list[ir.Value]) -> list[ir.Value]:
+        env: dict = dict(zip(region.args, args))
+
+        def get(v: Value) -> ir.Value:
+            if isinstance(v, Literal):
+                return fl.get(v)
+            return env[v] if v in env else fl.get(v)
+
+        for inner in region.ops:
+            vals = [get(v) for v in inner.operands]
+            types = [v.type for v in inner.operands]
+            env[inner.results[0]] = emit_scalar_op(fl, inner.name, inner.attrs, types,
+                                                   inner.results[0].type, vals)
+        return [get(v) for v in region.yields]
+
+    return body
+
+
+@lowers("fusion")
+def lower_fusion(fl: FunctionLowering, op: Op) -> None:
+    """A fused chain of elementwise ops: one loop, the kernel's ops inlined per element."""
+    emit_elementwise(fl, op.operands, op.results, _kernel_body(fl, op.attrs["kernel"]))

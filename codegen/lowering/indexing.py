@@ -1,0 +1,136 @@
+"""Lowering of basic indexing: `getitem` (a copy of the selected elements) and `setitem` (an
+update, in place when the array's buffer is owned and dead afterwards, else on a copy).
+
+Index entries are `ir.ops.indexing`'s: static ints and slices were checked at trace time;
+traced (`dynamic`) indices wrap once if negative and are bounds-checked at run time, raising
+NumPy's `IndexError` ("index 5 is out of bounds for axis 0 with size 3") unless
+`boundscheck=False`.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import llvmlite.ir as ir
+
+from ...ir import types as T
+from ...ir.core import Op, Value
+from .. import abi
+from ..llvmtypes import I64, cast, element_ptr, i64, load, store
+from ..loops import strided_loop
+from ..lower import FunctionLowering, lowers
+
+
+def _dynamic_index(fl: FunctionLowering, v: Value, axis: int, size: ir.Value) -> ir.Value:
+    """A traced index as an in-bounds i64: negative values count from the end (once)."""
+    b = fl.builder
+    idx = cast(b, fl.get(v), v.type.dtype, T.INT64)
+    wrapped = b.select(b.icmp_signed("<", idx, i64(0)), b.add(idx, size), idx)
+    if fl.boundscheck:
+        # One unsigned compare covers both ends: a negative wrapped index is huge unsigned.
+        bad = b.icmp_unsigned(">=", wrapped, size)
+        fl.check(bad, abi.STATUS_INDEX_ERROR, [idx, i64(axis), size])
+    return wrapped
+
+
+def _view(fl: FunctionLowering, x: Value, entries, traced: Sequence[Value]):
+    """`(base, shape, strides)`: the element offset of `x[index]`'s first element, and the
+    length and element stride (None for 0) of each of its axes, within `x`'s buffer."""
+    b = fl.builder
+    shape = fl.shape(x.type)
+    xstrides = [i64(1)] * len(shape)
+    for a in range(len(shape) - 2, -1, -1):
+        xstrides[a] = b.mul(xstrides[a + 1], shape[a + 1])
+    base = i64(0)
+    out_shape, out_strides = [], []
+    axis = 0
+    for entry in entries:
+        kind = entry[0]
+        if kind == "newaxis":
+            out_shape.append(i64(1))
+            out_strides.append(None)
+            continue
+        if kind == "int":
+            base = b.add(base, b.mul(i64(entry[1]), xstrides[axis]))
+        elif kind == "dynamic":
+            idx = _dynamic_index(fl, traced[entry[1]], axis, shape[axis])
+            base = b.add(base, b.mul(idx, xstrides[axis]))
+        elif kind == "slice":
+            start, stop, step = entry[1:]
+            out_shape.append(i64(len(range(start, stop, step))))
+            base = b.add(base, b.mul(i64(start), xstrides[axis]))
+            out_strides.append(b.mul(i64(step), xstrides[axis]))
+        elif kind == "full":
+            out_shape.append(shape[axis])
+            out_strides.append(xstrides[axis])
+        else:
+            raise NotImplementedError(f"index entry {entry!r}")
+        axis += 1
+    return base, out_shape, out_strides
+
+
+@lowers("getitem")
+def lower_getitem(fl: FunctionLowering, op: Op) -> None:
+    x, traced = op.operands[0], op.operands[1:]
+    r = op.results[0]
+    b = fl.builder
+    dtype = x.type.dtype
+    if not x.type.ndim:
+        fl.bind(r, fl.get(x))
+        return
+    base, shape, strides = _view(fl, x, op.attrs["index"], traced)
+    src = fl.get(x)
+    if not r.type.ndim:
+        fl.bind(r, load(b, src, dtype, base))
+        return
+    dst = fl.alloc(r)
+    out_strides = _c_strides(b, shape)
+
+    def body(offsets):
+        store(b, load(b, src, dtype, offsets[0]), dst, dtype, offsets[1])
+
+    strided_loop(b, shape, [strides, out_strides], [base, i64(0)], body)
+
+
+def _c_strides(b: ir.IRBuilder, shape: Sequence[ir.Value]) -> list[ir.Value]:
+    strides = [i64(1)] * len(shape)
+    for a in range(len(shape) - 2, -1, -1):
+        strides[a] = b.mul(strides[a + 1], shape[a + 1])
+    return strides
+
+
+@lowers("setitem")
+def lower_setitem(fl: FunctionLowering, op: Op) -> None:
+    x, v, traced = op.operands[0], op.operands[1], op.operands[2:]
+    r = op.results[0]
+    b = fl.builder
+    dtype = x.type.dtype
+    if not x.type.ndim:
+        fl.bind(r, cast(b, fl.get(v), v.type.dtype, dtype))
+        return
+    # Check the indices before touching any buffer.
+    base, shape, strides = _view(fl, x, op.attrs["index"], traced)
+    dst = fl.alloc(r, reuse=[x])
+    if dst is not fl.get(x):
+        fl.memcpy(dst, fl.get(x), fl.nbytes(x.type))
+    if not v.type.ndim:
+        value = cast(b, fl.get(v), v.type.dtype, dtype)
+        if not shape:
+            store(b, value, dst, dtype, base)
+            return
+        strided_loop(b, shape, [strides], [base],
+                     lambda offs: store(b, value, dst, dtype, offs[0]))
+        return
+    # v broadcasts against the selected region (NumPy's rule, checked at trace time).
+    vshape = fl.shape(v.type)
+    vstrides = _c_strides(b, vshape)
+    pad = len(shape) - len(vshape)
+    v_layout = [None if k < pad or v.type.shape[k - pad] == 1 else vstrides[k - pad]
+                for k in range(len(shape))]
+    src = fl.get(v)
+
+    def body(offsets):
+        x_ = cast(b, load(b, src, v.type.dtype, offsets[1]), v.type.dtype, dtype)
+        store(b, x_, dst, dtype, offsets[0])
+
+    strided_loop(b, shape, [strides, v_layout], [base, i64(0)], body)
