@@ -51,7 +51,9 @@ def _constant_value(v: Value):
 
 
 def _foldable(op: Op) -> bool:
-    if op.regions or op.opdef.reference is None or has_effects(op):
+    # Ops that may raise (`MAY_RAISE`) are tried too: if the reference raises, `_fold` keeps
+    # the op, so it raises at run time.
+    if op.regions or op.opdef.reference is None or op.opdef.effects:
         return False
     if op.opdef.kind in _NOT_FOLDED_KINDS:
         return False

@@ -1,0 +1,153 @@
+"""Elementwise fusion: chains and DAGs of array elementwise ops become one `fusion` op (counted
+once by op_counts), 0-d ops stay, groups stay convex, regions fuse too, results unchanged."""
+
+import numpy as np
+
+from flowjit.ir import Kernel
+from flowjit.ir.ops import registry
+from flowjit.ir.ops.control_flow import cond, while_loop
+from flowjit.ir.ops.effects import print_
+from flowjit.ir.passes import ElementwiseFusion, optimize
+
+from pass_cases import CASES, F32, F64, I32, I64, assert_equivalent, spec, trace
+
+fuse = ElementwiseFusion().run
+
+
+def fusions(graph):
+    return [op for op in graph.walk() if op.name == "fusion"]
+
+
+def test_three_op_chain_is_one_fusion():
+    graph = trace(lambda x: np.exp(-x * x) * 2 + 1, spec(F32, 4, 3))
+    out = fuse(graph)
+    assert out.op_counts() == {"fusion": 1}
+    (op,) = fusions(out)
+    kernel = op.attrs["kernel"]
+    assert isinstance(kernel, Kernel) and out.kernels == {"fused_0": kernel}
+    assert [o.name for o in kernel.body.ops] == ["negative", "multiply", "exp", "multiply",
+                                                 "add"]
+    assert op.operands == out.inputs and len(kernel.body.args) == 1
+    assert [r.type for r in op.results] == [y.type for y in kernel.body.yields]
+    assert_equivalent(graph, out)
+
+
+def test_fusion_opdef_is_registered():
+    assert registry.get("fusion").kind == "fusion"
+    assert registry.get("fusion").interpret is not None
+
+
+def test_broadcast_operands_and_scalars_become_kernel_arguments():
+    def f(x, y, s):
+        return (x * y + s) / (x - y)
+    graph = trace(f, spec(F32, 4, 3), spec(F32, 3), spec(F32))
+    out = fuse(graph)
+    assert out.op_counts() == {"fusion": 1}
+    (op,) = fusions(out)
+    assert [a.type.shape for a in op.attrs["kernel"].body.args] == [(4, 3), (3,), ()]
+    assert_equivalent(graph, out)
+
+
+def test_scalar_ops_are_not_fused():
+    def f(x):
+        s = x.sum()
+        t = s * 2 + 1
+        return x * t - 1
+    out = fuse(trace(f, spec(F64, 5)))
+    assert out.op_counts() == {"sum": 1, "multiply": 1, "add": 1, "fusion": 1}
+
+
+def test_lone_elementwise_op_is_not_wrapped():
+    out = fuse(trace(lambda x: x.sum() + np.exp(x).max(), spec(F32, 3)))
+    assert "fusion" not in out.op_counts()
+
+
+def test_group_stays_convex_across_a_reduction():
+    def f(x):
+        a = np.exp(x)
+        s = a.sum(axis=1, keepdims=True)
+        return a / s + 1  # a -> sum -> divide: a cannot join the divide's group
+    graph = trace(f, spec(F32, 3, 4))
+    out = fuse(graph)
+    assert out.op_counts() == {"exp": 1, "sum": 1, "fusion": 1}
+    assert_equivalent(graph, out)
+
+
+def test_group_is_rescheduled_after_its_inputs():
+    def f(x, y):
+        a = x + 1
+        s = y.sum()  # defined after a, used by the group: the fusion goes after it
+        return a * s
+    graph = trace(f, spec(F32, 3), spec(F32, 3))
+    out = fuse(graph)
+    out.verify()
+    assert [op.name for op in out.body.ops] == ["sum", "fusion"]
+    assert_equivalent(graph, out)
+
+
+def test_different_shapes_are_separate_groups():
+    def f(x, v):
+        w = np.exp(v) * 2  # shape (3,)
+        return x * w + 1  # shape (4, 3)
+    graph = trace(f, spec(F32, 4, 3), spec(F32, 3))
+    out = fuse(graph)
+    assert out.op_counts() == {"fusion": 2}
+    assert_equivalent(graph, out)
+
+
+def test_several_outputs():
+    graph = trace(*[CASES["effects"][0]], *CASES["effects"][1])
+    out = fuse(graph)
+    (op,) = fusions(out)
+    assert len(op.results) == 2  # exp(x) + 1 is printed and used by the multiply
+    assert_equivalent(graph, out)
+
+
+def test_prints_keep_their_order():
+    def f(x):
+        a = x + 1
+        print_("a", a)
+        b = a * 2
+        print_("b", b)
+        return b - 3
+    graph = trace(f, spec(F32, 3))
+    out = fuse(graph)
+    assert [op.name for op in out.body.ops] == ["fusion", "print", "print"]
+    assert_equivalent(graph, out)
+
+
+def test_fuses_inside_loops_and_branches():
+    def f(x, n):
+        def body(k, y):
+            y = cond(k % 2 == 0, lambda: np.sqrt(y * y + 1) - x, lambda: y * 0.5 + x)
+            return k + 1, y
+        return while_loop(lambda k, y: k < n, body, (0, x))[1]
+    graph = trace(f, spec(F64, 2, 2), spec(I64, weak=True))
+    out = fuse(graph)
+    counts = out.op_counts()
+    assert counts["fusion"] == 2 and "sqrt" not in counts and "multiply" not in counts
+    assert set(out.kernels) == {"fused_0", "fused_1"}
+    assert_equivalent(graph, out)
+
+
+def test_int_and_bool_elementwise_fuse():
+    def f(x):
+        return np.where((x % 3 == 0) | (x < 0), x // 2, -x)
+    graph = trace(f, spec(I32, 7))
+    out = fuse(graph)
+    assert out.op_counts() == {"fusion": 1}
+    assert_equivalent(graph, out)
+
+
+def test_running_twice_adds_nothing_and_keeps_names_unique():
+    graph = fuse(trace(*[CASES["reductions"][0]], *CASES["reductions"][1]))
+    again = fuse(graph)
+    assert again.op_counts() == graph.op_counts() and set(again.kernels) == set(graph.kernels)
+
+
+def test_default_pipeline_fuses_chain_to_one_op():
+    graph = trace(lambda x: np.exp(-x * x) * 2 + 1, spec(F32, 0, 3))
+    out, log = optimize(graph)
+    assert out.op_counts() == {"fusion": 1}
+    assert log[-1]["pass"] == "fusion" and log[-1]["after"] == {"fusion": 1}
+    assert_equivalent(graph, out)
