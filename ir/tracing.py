@@ -148,7 +148,7 @@ class Tensor:
     def __len__(self) -> int:
         if self.ndim == 0:
             raise TypeError("len() of unsized object")
-        n = self.shape[0]
+        n = self.value.type.shape[0]
         if not isinstance(n, int):
             raise StagingError(f"len() of an array whose first dimension {n} is only known at "
                                f"run time; use `x.shape[0]` in a range instead.")
@@ -281,6 +281,87 @@ class Tensor:
                 frame.journal.append((self, self.value))
         self.value = new_value
 
+    # -- methods added for NumPy coverage (issue 4) ------------------------------------------
+    # Each forwards to the NumPy function registered in ir/ops/ (one definition per function).
+    @property
+    def shape(self) -> tuple:
+        """As eagerly: a tuple of ints; a symbolic axis gives a traced weak int64 (`dim` op)."""
+        from .ops.shape import dimension
+        return tuple(d if isinstance(d, int) else dimension(self, i)
+                     for i, d in enumerate(self.value.type.shape))
+
+    @property
+    def T(self):
+        return np.transpose(self)
+
+    def reshape(self, *shape, order="C", copy=None):
+        from .ops.shape import reshape
+        return reshape(self, *shape, order=order)
+
+    def transpose(self, *axes):
+        if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
+            axes = axes[0]
+        return np.transpose(self, axes or None)
+
+    def swapaxes(self, axis1, axis2):
+        return np.swapaxes(self, axis1, axis2)
+
+    def ravel(self, order="C"):
+        return np.ravel(self, order)
+
+    def flatten(self, order="C"):
+        from .ops.shape import flatten
+        return flatten(self, order)
+
+    def squeeze(self, axis=None):
+        return np.squeeze(self, axis)
+
+    def copy(self, order="C"):
+        return np.copy(self)
+
+    def prod(self, axis=None, dtype=None, out=None, keepdims=False):
+        return np.prod(self, axis=axis, dtype=dtype, out=out, keepdims=keepdims)
+
+    def var(self, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+        return np.var(self, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims)
+
+    def std(self, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+        return np.std(self, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims)
+
+    def argmax(self, axis=None, out=None, *, keepdims=False):
+        return np.argmax(self, axis=axis, out=out, keepdims=keepdims)
+
+    def argmin(self, axis=None, out=None, *, keepdims=False):
+        return np.argmin(self, axis=axis, out=out, keepdims=keepdims)
+
+    def any(self, axis=None, out=None, keepdims=False):
+        return np.any(self, axis=axis, out=out, keepdims=keepdims)
+
+    def all(self, axis=None, out=None, keepdims=False):
+        return np.all(self, axis=axis, out=out, keepdims=keepdims)
+
+    def cumsum(self, axis=None, dtype=None, out=None):
+        return np.cumsum(self, axis=axis, dtype=dtype, out=out)
+
+    def cumprod(self, axis=None, dtype=None, out=None):
+        return np.cumprod(self, axis=axis, dtype=dtype, out=out)
+
+    def clip(self, min=None, max=None, out=None):
+        return np.clip(self, min, max, out=out)
+
+    def round(self, decimals=0, out=None):
+        return np.round(self, decimals, out)
+
+    def dot(self, b, out=None):
+        return np.dot(self, b, out=out)
+
+    def take(self, indices, axis=None):
+        return np.take(self, indices, axis=axis)
+
+    __lshift__, __rlshift__ = _binary("left_shift"), _binary("left_shift", True)
+    __rshift__, __rrshift__ = _binary("right_shift"), _binary("right_shift", True)
+    # -- end of methods added for NumPy coverage (issue 4) -----------------------------------
+
 
 def to_predicate(x) -> Tensor | bool:
     """NumPy truthiness of `x` as a 0-d bool Tensor (or a Python bool for a Python value).
@@ -352,3 +433,4 @@ def trace(fn: Callable, arg_types: Sequence[T.TensorType],
 
 # Importing the op families registers their ops and NumPy implementations.
 from .ops import elementwise, creation, reduction, indexing, control_flow, effects  # noqa: E402,F401,E501
+from .ops import shape, linalg  # noqa: E402,F401  (issue 4)

@@ -30,6 +30,9 @@ UFUNCS: dict[str, tuple[np.ufunc, Any]] = {
     "negative": (np.negative, operator.neg),
     "positive": (np.positive, operator.pos),
     "absolute": (np.absolute, abs),
+    "sign": (np.sign, None),
+    "reciprocal": (np.reciprocal, None),
+    "fmod": (np.fmod, None),
     # comparisons
     "equal": (np.equal, operator.eq),
     "not_equal": (np.not_equal, operator.ne),
@@ -40,21 +43,54 @@ UFUNCS: dict[str, tuple[np.ufunc, Any]] = {
     # logical and bitwise
     "logical_and": (np.logical_and, None),
     "logical_or": (np.logical_or, None),
+    "logical_xor": (np.logical_xor, None),
     "logical_not": (np.logical_not, None),
     "bitwise_and": (np.bitwise_and, operator.and_),
     "bitwise_or": (np.bitwise_or, operator.or_),
     "bitwise_xor": (np.bitwise_xor, operator.xor),
     "invert": (np.invert, operator.invert),
+    "left_shift": (np.left_shift, operator.lshift),
+    "right_shift": (np.right_shift, operator.rshift),
     # transcendental
     "exp": (np.exp, None),
+    "exp2": (np.exp2, None),
+    "expm1": (np.expm1, None),
     "log": (np.log, None),
+    "log1p": (np.log1p, None),
+    "log2": (np.log2, None),
+    "log10": (np.log10, None),
     "sqrt": (np.sqrt, None),
+    "cbrt": (np.cbrt, None),
     "sin": (np.sin, None),
     "cos": (np.cos, None),
+    "tan": (np.tan, None),
+    "arcsin": (np.arcsin, None),
+    "arccos": (np.arccos, None),
+    "arctan": (np.arctan, None),
+    "arctan2": (np.arctan2, None),
+    "hypot": (np.hypot, None),
+    "sinh": (np.sinh, None),
+    "cosh": (np.cosh, None),
     "tanh": (np.tanh, None),
-    # extrema
+    "arcsinh": (np.arcsinh, None),
+    "arccosh": (np.arccosh, None),
+    "arctanh": (np.arctanh, None),
+    # rounding
+    "floor": (np.floor, None),
+    "ceil": (np.ceil, None),
+    "trunc": (np.trunc, None),
+    "rint": (np.rint, None),
+    # floating-point classification and sign
+    "isnan": (np.isnan, None),
+    "isinf": (np.isinf, None),
+    "isfinite": (np.isfinite, None),
+    "signbit": (np.signbit, None),
+    "copysign": (np.copysign, None),
+    # extrema (maximum/minimum propagate NaN; fmax/fmin ignore it)
     "maximum": (np.maximum, None),
     "minimum": (np.minimum, None),
+    "fmax": (np.fmax, None),
+    "fmin": (np.fmin, None),
 }
 
 #: Sample Python values that stand for weak operands when asking Python for a result type.
@@ -115,8 +151,8 @@ for _name, (_ufunc, _pyop) in UFUNCS.items():
         reference=_make_reference(_ufunc, _pyop),
         kind=ELEMENTWISE,
         commutative=_name in {"add", "multiply", "equal", "not_equal", "logical_and",
-                              "logical_or", "bitwise_and", "bitwise_or", "bitwise_xor",
-                              "maximum", "minimum"},
+                              "logical_or", "logical_xor", "bitwise_and", "bitwise_or",
+                              "bitwise_xor", "maximum", "minimum", "fmax", "fmin", "hypot"},
         ufunc=_ufunc,
         doc=f"numpy.{_ufunc.__name__}",
     ))
@@ -150,3 +186,204 @@ def _astype_reference(x, dtype):
 
 register(OpDef("astype", _astype_infer, _astype_reference, ELEMENTWISE,
                doc="ndarray.astype(dtype)"))
+
+
+# -- NumPy functions built on the ops above (issue 4) ----------------------------------------
+# Everything below is a composition of registered ops, so codegen needs no new lowering.
+
+from ..tracing import NUMPY_FUNCTIONS, Tensor, apply, as_value, implements  # noqa: E402
+
+
+def _is_traced(x) -> bool:
+    return isinstance(x, Tensor)
+
+
+def broadcast_to_shape(x, shape) -> Tensor:
+    """`x` broadcast to `shape` (a `broadcast_to` op, or `x` itself if it already has it)."""
+    if not isinstance(x, Tensor):
+        x = Tensor(as_value(x))
+    if tuple(x.type.shape) == tuple(shape):
+        return x
+    return apply("broadcast_to", x, shape=tuple(shape))
+
+
+def write_out(result: Tensor, out, fname: str):
+    """NumPy's `out=` on a traced array: cast `result` (same_kind) and broadcast it to `out`'s
+    shape, then rebind `out` to it (an in-place update). Returns `out`."""
+    if isinstance(out, tuple):
+        if len(out) != 1:
+            raise NotImplementedError(f"flowjit supports one `out` array for numpy.{fname}")
+        (out,) = out
+    if out is None:
+        return result
+    if not isinstance(out, Tensor):
+        raise NotImplementedError(f"numpy.{fname}(..., out=...) in a compiled function needs "
+                                  f"`out` to be a traced array (an argument or a value created "
+                                  f"inside the function).")
+    if not np.can_cast(result.dtype, out.dtype, casting="same_kind"):
+        ufunc = getattr(np, fname, None)
+        if isinstance(ufunc, np.ufunc):  # NumPy's own exception type (a TypeError)
+            raise np._core._exceptions._UFuncOutputCastingError(
+                ufunc, "same_kind", result.dtype, out.dtype, 0)
+        raise TypeError(f"Cannot cast {fname} output from dtype('{result.dtype}') to "
+                        f"dtype('{out.dtype}') with casting rule 'same_kind'")
+    target = tuple(out.type.shape)
+    if T.broadcast_shapes(result.type.shape, target) != target:
+        raise ValueError(f"non-broadcastable output operand with shape {target} doesn't match "
+                         f"the broadcast shape {T.broadcast_shapes(result.type.shape, target)}")
+    if result.dtype != out.dtype or result.type.weak:
+        result = apply("astype", result, dtype=out.dtype)
+    out.assign(broadcast_to_shape(result, target))
+    return out
+
+
+def _ufunc_call(name: str, ufunc: np.ufunc):
+    """`np.<ufunc>(*inputs, out=..., dtype=...)`: the keyword arguments NumPy code commonly
+    passes. (Without keywords, `Tensor.__array_ufunc__` applies the op directly.)"""
+
+    def call(*inputs, out=None, dtype=None, casting="same_kind", where=True, signature=None,
+             **unsupported):
+        if where is not True or signature is not None or unsupported or casting != "same_kind":
+            given = sorted(unsupported) + ["where"] * (where is not True) + \
+                ["signature"] * (signature is not None) + ["casting"] * (casting != "same_kind")
+            raise NotImplementedError(f"flowjit does not support numpy.{ufunc.__name__} with "
+                                      f"arguments {given} on traced values.")
+        if dtype is not None:
+            dt = T.check_dtype(dtype, f"numpy.{ufunc.__name__}'s dtype")
+            types = [as_value(x).type for x in inputs]
+            operands = tuple(T._ufunc_operand(t) for t in types) + (None,) * ufunc.nout
+            loop = ufunc.resolve_dtypes(operands, signature=(None,) * ufunc.nin + (dt,),
+                                        casting=casting)
+            inputs = [x if as_value(x).type.dtype == d and not as_value(x).type.weak
+                      else apply("astype", x, dtype=d) for x, d in zip(inputs, loop)]
+        result = apply(name, *inputs)
+        if dtype is not None and result.dtype != dt:
+            result = apply("astype", result, dtype=dt)
+        return write_out(result, out, ufunc.__name__)
+
+    return call
+
+
+for _name, (_ufunc, _pyop) in UFUNCS.items():
+    NUMPY_FUNCTIONS[(_ufunc, "__call__")] = _ufunc_call(_name, _ufunc)
+
+
+def _composed_ufunc(ufunc: np.ufunc):
+    """Register `fn(*inputs)` as `ufunc` (called without keywords or with out=/dtype=)."""
+
+    def register_(fn):
+        def call(*inputs, out=None, dtype=None, **unsupported):
+            if unsupported:
+                raise NotImplementedError(f"flowjit does not support numpy.{ufunc.__name__} "
+                                          f"with arguments {sorted(unsupported)}")
+            if dtype is not None:
+                dt = T.check_dtype(dtype)
+                inputs = [apply("astype", x, dtype=dt) for x in inputs]
+            return write_out(fn(*inputs), out, ufunc.__name__)
+
+        NUMPY_FUNCTIONS[(ufunc, "__call__")] = call
+        return fn
+
+    return register_
+
+
+@_composed_ufunc(np.square)
+def square(x):
+    """`np.square(x)` is `x * x` with NumPy's dtype for square (bool -> int8 is refused)."""
+    ufunc_output_dtype(np.square, [as_value(x).type])
+    x = x if isinstance(x, Tensor) else Tensor(as_value(x))
+    if x.type.weak:
+        x = apply("astype", x, dtype=x.dtype)
+    return apply("multiply", x, x)
+
+
+@_composed_ufunc(np.conjugate)
+def conjugate(x):
+    """Real dtypes only: the conjugate is a copy."""
+    return apply("positive", x) if as_value(x).type.dtype != T.BOOL else apply("astype", x,
+                                                                             dtype=T.BOOL)
+
+
+def _to_bool(cond):
+    """NumPy truthiness, elementwise: `cond != 0` unless `cond` is bool already."""
+    v = as_value(cond)
+    if v.type.dtype == T.BOOL and not v.type.weak:
+        return cond
+    if v.type.dtype == T.BOOL:
+        return apply("astype", cond, dtype=T.BOOL)
+    return apply("not_equal", cond, 0)
+
+
+@implements(np.where)
+def where(condition, x=None, y=None):
+    """`np.where(cond, x, y)`; the one-argument form has a data-dependent shape."""
+    if x is None and y is None:
+        raise NotImplementedError("flowjit does not support np.where(cond) with one argument "
+                                  "(its shape depends on the data); use np.where(cond, x, y).")
+    if x is None or y is None:
+        raise ValueError("either both or neither of x and y should be given")
+    return apply("where", _to_bool(condition), x, y)
+
+
+def _clamp_python_int(bound, dtype: np.dtype):
+    # np.clip (both bounds given) accepts Python ints outside an integer array's range and
+    # clips with the representable extreme; maximum/minimum would raise OverflowError.
+    if isinstance(bound, int) and not isinstance(bound, bool) and dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        return min(max(bound, int(info.min)), int(info.max))
+    return bound
+
+
+@implements(np.clip)
+def clip(a, a_min=np._NoValue, a_max=np._NoValue, out=None, *, min=np._NoValue,
+         max=np._NoValue, **kwargs):
+    """`np.clip`: `minimum(maximum(a, a_min), a_max)` (NaN propagates as in NumPy)."""
+    if kwargs:
+        raise NotImplementedError(f"flowjit does not support numpy.clip with {sorted(kwargs)}")
+    lo = a_min if a_min is not np._NoValue else (None if min is np._NoValue else min)
+    hi = a_max if a_max is not np._NoValue else (None if max is np._NoValue else max)
+    if lo is None and hi is None:
+        raise ValueError("One of max or min must be given")
+    if lo is not None and hi is not None:
+        dtype = as_value(a).type.dtype
+        if not as_value(a).type.weak:
+            lo, hi = _clamp_python_int(lo, dtype), _clamp_python_int(hi, dtype)
+        # um.clip resolves one dtype for the three operands first.
+        common = np.result_type(*(T.PYTHON_TYPE_OF_WEAK[t.dtype](0) if t.weak else t.dtype
+                                  for t in (as_value(v).type for v in (a, lo, hi))))
+        result = apply("minimum", apply("maximum", a, lo), hi)
+        if result.dtype != common:
+            result = apply("astype", result, dtype=common)
+    elif hi is None:
+        result = apply("maximum", a, lo)
+    else:
+        result = apply("minimum", a, hi)
+    return write_out(result, out, "clip")
+
+
+@implements(np.round, np.around)
+def round_(a, decimals=0, out=None):
+    """`np.round` (half to even): `rint(a * 10**d) / 10**d` for floats, as NumPy computes it;
+    integers are returned unchanged for `decimals >= 0`."""
+    decimals = int(decimals)
+    t = as_value(a).type
+    if t.dtype == T.BOOL:
+        raise NotImplementedError("numpy.round of a bool array gives float16, which flowjit "
+                                  "does not compile; cast it first.")
+    if t.dtype.kind in "iu":
+        if decimals >= 0:
+            result = apply("positive", a)
+        else:
+            # NumPy: y = a / 10**-d rounded half to even in float64, times 10**-d, cast back.
+            f = 10 ** (-decimals)
+            y = apply("multiply", apply("rint", apply("true_divide", a, f)), f)
+            result = apply("astype", y, dtype=t.dtype)
+    elif decimals == 0:
+        result = apply("rint", a)
+    elif decimals > 0:
+        f = 10.0 ** decimals
+        result = apply("true_divide", apply("rint", apply("multiply", a, f)), f)
+    else:
+        f = 10.0 ** (-decimals)
+        result = apply("multiply", apply("rint", apply("true_divide", a, f)), f)
+    return write_out(result, out, "round")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import types as T
-from ..tracing import Tensor, apply, as_value
+from ..tracing import Tensor, apply, as_value, implements
 from .registry import SHAPE, OpDef, register
 
 
@@ -163,14 +163,146 @@ def _check_int_indices(traced):
 
 def getitem(x: Tensor, index) -> Tensor:
     """`x[index]` for basic indices; see the module docstring."""
-    entries, traced = normalize_index(index, x.shape)
+    items = index if isinstance(index, tuple) else (index,)
+    if any(_is_index_array(it) for it in items):
+        return gather(x, index)
+    entries, traced = normalize_index(index, x.type.shape)
     return apply("getitem", x, *_check_int_indices(traced), index=entries)
 
 
 def setitem(x: Tensor, index, value) -> Tensor:
     """The array `x` with `x[index] = value` applied (NumPy casts `value` to x's dtype)."""
-    entries, traced = normalize_index(index, x.shape)
+    entries, traced = normalize_index(index, x.type.shape)
     v = as_value(value, "assigned value")
     if v.type.dtype != x.dtype:
         value = apply("astype", value if isinstance(value, Tensor) else Tensor(v), dtype=x.dtype)
     return apply("setitem", x, value, *_check_int_indices(traced), index=entries)
+
+
+# -- integer-array indexing (gather), issue 4 ------------------------------------------------------
+# `x[idx]` with an integer array (traced, or an array/list known at trace time) is a `take`
+# along one axis: result shape `x.shape[:axis] + idx.shape + x.shape[axis+1:]`, each index
+# wrapped once if negative and bounds-checked (IndexError with NumPy's message). Mixed indices
+# (`x[1:3, idx, 0]`) are basic indexing first, then `take` on the resulting axis, then NumPy's
+# rule for where the index's axes go (first, if the advanced indices are not adjacent).
+
+def _take_infer(types, attrs):
+    x, idx = types
+    axis = attrs["axis"]
+    if idx.dtype.kind not in "iu":
+        raise IndexError("arrays used as indices must be of integer (or boolean) type")
+    if x.ndim == 0:
+        raise IndexError("too many indices for array: array is 0-dimensional, but 1 were "
+                         "indexed")
+    if x.shape[axis] == 0 and idx.is_static and idx.size:
+        raise IndexError(f"index 0 is out of bounds for axis {axis} with size 0")
+    return (T.TensorType(x.dtype, tuple(x.shape[:axis]) + tuple(idx.shape) +
+                         tuple(x.shape[axis + 1:])),)
+
+
+def _take_reference(x, idx, axis):
+    return np.asarray(x)[(slice(None),) * axis + (np.asarray(idx),)].copy()
+
+
+register(OpDef("take", _take_infer, _take_reference, SHAPE,
+               doc="x[..., idx, ...] / numpy.take: gather along one axis with an integer "
+                   "array (negative indices wrap; out of bounds raises IndexError)"))
+
+
+def _is_index_array(it) -> bool:
+    if isinstance(it, Tensor):
+        return it.ndim > 0
+    return isinstance(it, (list, np.ndarray)) and not (isinstance(it, np.ndarray) and
+                                                       it.ndim == 0)
+
+
+def _index_operand(it, axis: int, size):
+    """The index array as a traced or constant int array; bool arrays are refused."""
+    if isinstance(it, Tensor):
+        if it.dtype == T.BOOL:
+            raise NotImplementedError("flowjit does not support boolean-mask indexing (the "
+                                      "result's shape depends on the data); use "
+                                      "np.where(mask, x, 0) instead.")
+        if it.dtype.kind not in "iu":
+            raise IndexError("arrays used as indices must be of integer (or boolean) type")
+        return it
+    arr = np.asarray(it) if not (isinstance(it, list) and len(it) == 0) else \
+        np.zeros(0, np.intp)
+    if arr.dtype == np.bool_:
+        raise NotImplementedError("flowjit does not support boolean-mask indexing (the "
+                                  "result's shape depends on the data); use np.where(mask, x, "
+                                  "0) instead.")
+    if arr.dtype.kind not in "iu":
+        raise IndexError("arrays used as indices must be of integer (or boolean) type")
+    arr = arr.astype(np.int64)
+    if isinstance(size, int) and arr.size:
+        bad = arr[(arr < -size) | (arr >= size)]
+        if bad.size:
+            raise _out_of_bounds(int(bad.flat[0]), axis, size)
+    from ..tracing import constant
+    return constant(arr)
+
+
+def _expand_ellipsis(items, ndim):
+    consumed = sum(1 for it in items if it is not None and it is not Ellipsis)
+    out = []
+    for it in items:
+        if it is Ellipsis:
+            out.extend([slice(None)] * max(ndim - consumed, 0))
+        else:
+            out.append(it)
+    return out
+
+
+def _is_scalar_int(it) -> bool:
+    if isinstance(it, Tensor):
+        return it.ndim == 0
+    return isinstance(it, (int, np.integer)) and not isinstance(it, (bool, np.bool_))
+
+
+def gather(x: Tensor, index) -> Tensor:
+    """`x[index]` where `index` holds one integer array (see above)."""
+    from .shape import moveaxis
+    items = index if isinstance(index, tuple) else (index,)
+    if sum(1 for it in items if it is Ellipsis) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    items = _expand_ellipsis(items, x.ndim)
+    arrays = [i for i, it in enumerate(items) if _is_index_array(it)]
+    if len(arrays) > 1:
+        raise NotImplementedError("flowjit supports one integer-array index per indexing "
+                                  "expression; index twice, e.g. x[i][:, j].")
+    k = arrays[0]
+    consumed = sum(1 for it in items if it is not None)
+    if consumed > x.ndim:
+        raise IndexError(f"too many indices for array: array is {x.ndim}-dimensional, but "
+                         f"{consumed} were indexed")
+    in_axis = sum(1 for it in items[:k] if it is not None)
+    idx = _index_operand(items[k], in_axis, x.type.shape[in_axis])
+    basic = tuple(items[:k]) + (slice(None),) + tuple(items[k + 1:])
+    y = getitem(x, basic)
+    out_axis = sum(1 for it in items[:k] if not _is_scalar_int(it))
+    result = apply("take", y, idx, axis=out_axis)
+    advanced = [i for i, it in enumerate(items) if i == k or _is_scalar_int(it)]
+    if advanced != list(range(advanced[0], advanced[-1] + 1)) and out_axis:
+        # Advanced indices separated by a slice or None: NumPy puts the index's axes first.
+        result = moveaxis(result, list(range(out_axis, out_axis + idx.ndim)),
+                          list(range(idx.ndim)))
+    return result
+
+
+@implements(np.take)
+def take(a, indices, axis=None, out=None, mode="raise"):
+    from .elementwise import write_out
+    from .shape import ravel
+    if mode != "raise":
+        raise NotImplementedError(f"flowjit supports numpy.take with mode='raise' only")
+    x = a if isinstance(a, Tensor) else Tensor(as_value(a))
+    if axis is None:
+        x = ravel(x) if x.ndim != 1 else x
+        axis = 0
+    from .shape import normalize_axis_index
+    axis = normalize_axis_index(axis, x.ndim)
+    if isinstance(indices, Tensor) and indices.ndim == 0 or _is_scalar_int(indices):
+        return write_out(getitem(x, (slice(None),) * axis + (indices,)), out, "take")
+    idx = _index_operand(indices, axis, x.type.shape[axis])
+    return write_out(apply("take", x, idx, axis=axis), out, "take")
