@@ -3,11 +3,13 @@
 The default pipeline, in order, and why:
   1. `constant_folding` first: it inlines `cond`s on literal predicates and turns literal
      arithmetic into literals, which exposes duplicates to CSE and dead ops to DCE.
-  2. `cse` next, on the folded graph (`2*3` and `6` are the same literal only after folding);
-     merging duplicates leaves the copies unused.
-  3. `dce` removes what folding and CSE left unused, unused `cond` outputs and loop-carried
+  2. `canonicalize`: exact identities (`x.astype(x.dtype)`, `x * 1`, `-(-x)`) and loop-invariant
+     carried values, on folded operands (`x * (2 - 1)` is `x * 1` only after folding).
+  3. `cse` next, on the folded, canonical graph (`2*3` and `6` are the same literal only
+     after folding); merging duplicates leaves the copies unused.
+  4. `dce` removes what folding and CSE left unused, unused `cond` outputs and loop-carried
      values, so fusion sees only live ops and makes no kernel outputs for dead values.
-  4. `fusion` last: it changes what an op is (a kernel), so the algebraic passes run on the
+  5. `fusion` last: it changes what an op is (a kernel), so the algebraic passes run on the
      plain ops; it creates no dead code (a kernel only yields values used outside it), so no
      second DCE is needed.
 """
@@ -15,6 +17,7 @@ The default pipeline, in order, and why:
 from __future__ import annotations
 
 from ..core import Graph
+from .canonicalize import Canonicalize
 from .constant_folding import ConstantFolding
 from .cse import CommonSubexpressionElimination
 from .dce import DeadCodeElimination
@@ -24,8 +27,8 @@ from .manager import Pass, PassManager, Rebuilder, map_regions
 
 def default_passes() -> list[Pass]:
     """The default pipeline as a flat list (see the module docstring for the order)."""
-    return [ConstantFolding(), CommonSubexpressionElimination(), DeadCodeElimination(),
-            ElementwiseFusion()]
+    return [ConstantFolding(), Canonicalize(), CommonSubexpressionElimination(),
+            DeadCodeElimination(), ElementwiseFusion()]
 
 
 def optimize(graph: Graph) -> tuple[Graph, list[dict]]:
@@ -34,6 +37,6 @@ def optimize(graph: Graph) -> tuple[Graph, list[dict]]:
     return PassManager(default_passes()).run(graph)
 
 
-__all__ = ["CommonSubexpressionElimination", "ConstantFolding", "DeadCodeElimination",
+__all__ = ["Canonicalize", "CommonSubexpressionElimination", "ConstantFolding", "DeadCodeElimination",
            "ElementwiseFusion", "Pass", "PassManager", "Rebuilder", "default_passes",
            "map_regions", "optimize"]

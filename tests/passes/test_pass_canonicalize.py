@@ -1,0 +1,53 @@
+"""Canonicalization: exact identities rewrite to their operand (only without type change), and
+loop-invariant carried values disappear; results unchanged."""
+
+import numpy as np
+
+from flowjit.ir import tracing
+from flowjit.ir.ops.control_flow import while_loop
+from flowjit.ir.passes import Canonicalize, DeadCodeElimination
+
+from pass_cases import CASES, F32, I32, I64, B, assert_equivalent, spec, trace
+
+canon = Canonicalize().run
+
+
+def canon_dce(graph):
+    return DeadCodeElimination().run(canon(graph))
+
+
+def test_identities_rewrite_to_the_operand():
+    def f(x, b):
+        return (x.astype(np.float32) * 1, 1 * -(-x), +x / 1,
+                np.logical_not(np.logical_not(b)))
+    graph = trace(f, spec(F32, 3), spec(B, 3))
+    out = canon_dce(graph)
+    assert out.op_counts() == {}
+    assert_equivalent(graph, out)
+
+
+def test_no_rewrite_when_the_type_changes():
+    def f(x):
+        return x * 1.0, x / 1, x.astype(np.int64), x * True
+    graph = trace(f, spec(I32, 3))
+    out = canon_dce(graph)
+    assert out.op_counts() == graph.op_counts()
+    assert_equivalent(graph, out)
+
+
+def test_weak_to_strong_cast_is_kept():
+    # `k < 3` on Python ints is a weak bool; the cast to a strong bool changes promotion.
+    graph = trace(*[CASES["loop"][0]], *CASES["loop"][1])
+    assert canon_dce(graph).op_counts()["astype"] == 1
+
+
+def test_loop_invariant_carried_value_removed():
+    def f(x, n):
+        def body(k, y, z):
+            return k + 1, y + z, z  # z never changes
+        return while_loop(lambda k, y, z: k < n, body, (0, x, x * 2))
+    graph = trace(f, spec(F32, 3), spec(I64, weak=True))
+    out = canon(graph)
+    (loop,) = [op for op in out.walk() if op.name == "while_loop"]
+    assert len(loop.results) == 2 and len(out.outputs) == 3
+    assert_equivalent(graph, out)
