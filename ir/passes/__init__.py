@@ -37,6 +37,7 @@ def optimize(graph: Graph) -> tuple[Graph, list[dict]]:
     return PassManager(default_passes()).run(graph)
 
 
-__all__ = ["Canonicalize", "CommonSubexpressionElimination", "ConstantFolding", "DeadCodeElimination",
+__all__ = ["Canonicalize", "CommonSubexpressionElimination", "ConstantFolding",
+           "DeadCodeElimination",
            "ElementwiseFusion", "Pass", "PassManager", "Rebuilder", "default_passes",
            "map_regions", "optimize"]

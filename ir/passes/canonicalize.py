@@ -1,4 +1,4 @@
-"""Canonicalization: local algebraic identities as a table of rewrite rules, plus loop invariants."""
+"""Canonicalization: exact algebraic identities as a rule table, and loop-invariant values."""
 
 from __future__ import annotations
 

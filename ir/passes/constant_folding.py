@@ -1,4 +1,4 @@
-"""Constant folding: evaluate ops on constant operands with their NumPy reference at compile time."""
+"""Constant folding: run ops on constant operands through their NumPy reference at compile time."""
 
 from __future__ import annotations
 

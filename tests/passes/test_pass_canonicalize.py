@@ -3,7 +3,6 @@ loop-invariant carried values disappear; results unchanged."""
 
 import numpy as np
 
-from flowjit.ir import tracing
 from flowjit.ir.ops.control_flow import while_loop
 from flowjit.ir.passes import Canonicalize, DeadCodeElimination
 

@@ -13,7 +13,8 @@ from flowjit.ir.passes import (Canonicalize, CommonSubexpressionElimination, Con
 
 from pass_cases import CASES, assert_equivalent, trace
 
-PASSES = [ConstantFolding(), Canonicalize(), CommonSubexpressionElimination(), DeadCodeElimination(),
+PASSES = [ConstantFolding(), Canonicalize(), CommonSubexpressionElimination(),
+          DeadCodeElimination(),
           ElementwiseFusion()]
 
 
