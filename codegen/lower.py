@@ -161,7 +161,12 @@ class FunctionLowering:
             arg.add_attribute("captures(none)")
         self.args_ptr, self.err_ptr = self.fn.args
         self.args_ptr.name, self.err_ptr.name = "args", "err"
-        self.entry_block = self.fn.append_basic_block("entry")
+        # Stack slots go to a block of their own that only branches on: mem2reg/SROA promote
+        # entry-block allocas, and llvmlite builders track positions by index, so inserting
+        # into a block another builder is appending to would reorder its instructions.
+        self.alloca_block = self.fn.append_basic_block("entry")
+        self.entry_block = self.fn.append_basic_block("body")
+        ir.IRBuilder(self.alloca_block).branch(self.entry_block)
         self.builder = ir.IRBuilder(self.entry_block)
         self.current_op: Op | None = None
         self.op_index = -1
@@ -308,8 +313,8 @@ class FunctionLowering:
 
     def alloca(self, ty: ir.Type, count: int = 1) -> ir.Value:
         """A stack slot in the entry block (so mem2reg/SROA can promote it)."""
-        b = ir.IRBuilder(self.entry_block)
-        b.position_at_start(self.entry_block)
+        b = ir.IRBuilder(self.alloca_block)
+        b.position_before(self.alloca_block.terminator)
         return b.alloca(ty, size=count if count != 1 else None)
 
     # -- regions --------------------------------------------------------------------------------

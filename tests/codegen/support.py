@@ -59,9 +59,16 @@ class Native:
         self.compiled = compile_graph(graph, **options)
         with _LOCK:
             ee = _engine()
+            # Symbols resolve when the object is finalized: bind this module's fj_print to the
+            # test hook, then give the symbol back to whoever had it (the runtime's hook).
+            previous = llvm.address_of_symbol(abi.PRINT_SYMBOL)
             llvm.add_symbol(abi.PRINT_SYMBOL, ctypes.cast(_print_hook, ctypes.c_void_p).value)
-            ee.add_module(self.compiled.module)
-            ee.finalize_object()
+            try:
+                ee.add_module(self.compiled.module)
+                ee.finalize_object()
+            finally:
+                if previous:
+                    llvm.add_symbol(abi.PRINT_SYMBOL, previous)
             addr = ee.get_function_address(self.compiled.entry_name)
         assert addr, self.compiled.entry_name
         self.fn = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.c_void_p)(addr)
