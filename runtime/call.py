@@ -136,10 +136,9 @@ def make_plan(target: CompiledTarget, values: Sequence, dims: dict[Dim, int],
         import ctypes
         buf = (ctypes.c_int64 * len(dim_values))(*dim_values)
         ns["_dims_buf"], ns["_DIMS"] = buf, ctypes.addressof(buf)   # the plan keeps it alive
-    else:
-        ns["_DIMS"] = None
-    ns["_tramp"] = trampoline.trampoline(target.entry, tuple(modes))
-    call = f"_tramp({', '.join(passed + outs + ['_DIMS', '_STATE.err_addr'])})"
+    ns["_tramp"] = trampoline.trampoline(target.entry, tuple(modes), bool(dim_values))
+    tail = ["_DIMS"] if dim_values else []
+    call = f"_tramp({', '.join(passed + outs + tail + ['_STATE.err_addr'])})"
     if target.print_sites:
         # fj_print finds the sites of the call in progress through the thread's state.
         ns["_SITES"] = target.print_sites

@@ -22,6 +22,7 @@ from .signature import (Binder, Signature, TensorSpec, identifier, match, signat
                         spec_signature)
 
 _ndarray = np.ndarray
+_trace_state = _builder._state   # `.frames` is non-empty while this thread traces
 
 #: Classes whose plan key is the class alone (their dtype and shape follow from it).
 _SCALAR_CLASSES = frozenset({bool, int, float, np.bool_, np.int32, np.int64, np.float32,
@@ -140,7 +141,8 @@ class Function:
         self._input_signature = None if input_signature is None else list(input_signature)
         self._signature_cf: ConcreteFunction | None = None
         self._concrete: dict[Any, ConcreteFunction] = {}
-        self._plans: dict[tuple, Callable] = {}
+        self._plans: dict[tuple, Callable] = {}      # plan key -> plan
+        self._plans1: dict[Any, Callable] = {}       # for one-argument calls: leaf key -> plan
         self._converted = None
         # The hot path skips binding when the call is positional leaves only.
         self._fast = self._binder.simple_positional
@@ -151,12 +153,15 @@ class Function:
     # -- hot path --------------------------------------------------------------------------
 
     def __call__(self, *args, **kwargs):
-        if self._fast and not kwargs and not _config._RUN_EAGERLY and not _builder._state.frames:
-            try:
-                plan = self._plans[_plan_key(args)]
-            except KeyError:
-                pass
+        if not kwargs and self._fast and not _config._RUN_EAGERLY and not _trace_state.frames:
+            if len(args) == 1:
+                # The commonest case, without building a tuple of keys.
+                a = args[0]
+                plan = self._plans1.get((a.dtype, a.shape, a.strides) if a.__class__ is _ndarray
+                                        else a.__class__)
             else:
+                plan = self._plans.get(_plan_key(args))
+            if plan is not None:
                 try:
                     return plan(args)
                 except Exception as e:
@@ -166,6 +171,12 @@ class Function:
             return self._call_slow(args, kwargs)
         except Exception as e:
             raise errors.user_facing(e)
+
+    def _store_plan(self, args, plan) -> None:
+        plans = self._plans1 if len(args) == 1 else self._plans
+        if len(plans) >= _MAX_PLANS:
+            plans.clear()
+        plans[_plan_key(args)[0] if len(args) == 1 else _plan_key(args)] = plan
 
     def _call_slow(self, args, kwargs):
         if _config.functions_run_eagerly():
@@ -181,9 +192,7 @@ class Function:
             cf = self._concrete.get(sig.key) or self._compile(sig)
             plan = cf.plan_for(values, sig, check=False)
         if self._fast and not kwargs and len(values) == len(args) and _keyable(args):
-            if len(self._plans) >= _MAX_PLANS:
-                self._plans.clear()
-            self._plans[_plan_key(args)] = plan
+            self._store_plan(args, plan)
         return plan(values)
 
     # -- tracing and compiling -------------------------------------------------------------

@@ -63,12 +63,13 @@ def array_mode() -> str:
     return MODE_ARRAY if ARRAY_DATA_OFFSET is not None else MODE_POINTER
 
 
-def _build_ir(name: str, entry: int, modes: tuple[str, ...]) -> str:
+def _build_ir(name: str, entry: int, modes: tuple[str, ...], with_dims: bool) -> str:
     triple, layout = jit.triple_and_layout()
     n = len(modes) + 1   # data pointers, then the dims pointer
     lines = [f'target triple = "{triple}"', f'target datalayout = "{layout}"', "",
              f"define i32 @{name}(" + ", ".join(f"ptr %a{i}" for i in range(len(modes)))
-             + (", " if modes else "") + "ptr %dims, ptr %err) nounwind {",
+             + (", " if modes else "") + ("ptr %dims, " if with_dims else "")
+             + "ptr %err) nounwind {",
              f"  %args = alloca [{n} x ptr], align 8"]
     for i, mode in enumerate(modes):
         if mode == MODE_ARRAY:
@@ -82,7 +83,7 @@ def _build_ir(name: str, entry: int, modes: tuple[str, ...]) -> str:
                   f"  store ptr %d{i}, ptr %s{i}, align 8"]
     k = len(modes)
     lines += [f"  %sd = getelementptr inbounds ptr, ptr %args, i64 {k}",
-              "  store ptr %dims, ptr %sd, align 8",
+              f"  store ptr {'%dims' if with_dims else 'null'}, ptr %sd, align 8",
               # The entry's address is a constant: no symbol lookup, no relocation.
               f"  %fn = inttoptr i64 {entry} to ptr",
               "  %r = call i32 %fn(ptr %args, ptr %err)",
@@ -90,24 +91,25 @@ def _build_ir(name: str, entry: int, modes: tuple[str, ...]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def trampoline(entry: int, modes: tuple[str, ...]):
+def trampoline(entry: int, modes: tuple[str, ...], with_dims: bool = True):
     """A ctypes function `(obj_or_ptr..., dims_ptr, err_ptr) -> int status` calling the ABI
     entry point at address `entry` with the data pointers of the leaves (inputs then outputs),
-    each got as `modes[i]` says. Cached per `(entry, modes)`.
+    each got as `modes[i]` says. Cached per `(entry, modes, with_dims)`. Without `with_dims`
+    (a graph with no symbolic dimensions) the dims pointer is not an argument: it is null.
 
     The ctypes type is a `CFUNCTYPE`, so the GIL is released while native code runs; the
     objects stay alive because the caller's frame holds them.
     """
-    key = (entry, modes)
+    key = (entry, modes, with_dims)
     fn = _cache.get(key)
     if fn is None:
         with jit.COMPILE_LOCK:
             fn = _cache.get(key)
             if fn is None:
                 name = f"fj_tramp_{next(_names)}"
-                addr = jit.load_ir(_build_ir(name, entry, modes), name)
+                addr = jit.load_ir(_build_ir(name, entry, modes, with_dims), name)
                 argtypes = [ctypes.c_void_p if m == MODE_POINTER else ctypes.py_object
-                            for m in modes] + [ctypes.c_void_p, ctypes.c_void_p]
+                            for m in modes] + [ctypes.c_void_p] * (2 if with_dims else 1)
                 fn = ctypes.CFUNCTYPE(ctypes.c_int32, *argtypes)(addr)
                 _cache[key] = fn
     return fn
