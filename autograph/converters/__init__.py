@@ -1,0 +1,1 @@
+"""AST rewrites, one per module; each exposes `transform(node, ctx) -> node`."""

@@ -1,0 +1,98 @@
+"""Source map: which user file, line and source text a (possibly generated) AST node stands for.
+
+Converted code is compiled from the AST itself, with the user's file name and the user's line
+numbers kept on every node (generated nodes borrow the line of the statement they replace). So
+a traceback or an `inspect` frame inside converted code already points at the user's line; this
+module records and looks up that correspondence explicitly for error messages and `to_code`.
+"""
+
+import dataclasses
+import linecache
+import os
+
+import gast
+
+from . import anno
+
+_LOCATION_ATTRS = ("lineno", "col_offset", "end_lineno", "end_col_offset")
+
+
+@dataclasses.dataclass(frozen=True)
+class OriginInfo:
+    """Where a node comes from in the user's source."""
+
+    filename: str
+    lineno: int
+    col_offset: int
+    function_name: str
+    source_line: str
+
+    def __str__(self):
+        return f"{os.path.basename(self.filename)}:{self.lineno}"
+
+    def caret_excerpt(self):
+        """`at file:line:col:` + the source line + a caret under the column (Triton style)."""
+        line = self.source_line.rstrip("\n")
+        stripped = line.lstrip()
+        indent = len(line) - len(stripped)
+        col = max(self.col_offset - indent, 0) if self.col_offset >= indent else 0
+        return (f"at {os.path.basename(self.filename)}:{self.lineno}:{self.col_offset}:\n"
+                f"    {stripped}\n    {' ' * col}^")
+
+
+def source_line(filename, lineno):
+    """Line `lineno` of `filename` without its newline ('' if unavailable)."""
+    return linecache.getline(filename, lineno).rstrip("\n")
+
+
+def resolve(node, filename, function_name):
+    """Annotates every located node under `node` with its OriginInfo (anno.Basic.ORIGIN).
+
+    The column offsets of a dedented source are shifted back by the indentation of the
+    original line, so carets land under the user's text.
+    """
+    for n in gast.walk(node):
+        lineno = getattr(n, "lineno", None)
+        if lineno is None:
+            continue
+        text = source_line(filename, lineno)
+        anno.setanno(n, anno.Basic.ORIGIN, OriginInfo(
+            filename, lineno, getattr(n, "col_offset", 0) or 0, function_name, text))
+    return node
+
+
+def shift_columns(node, offset):
+    """Adds `offset` to every column of `node` (undoes textwrap.dedent's shift)."""
+    if not offset:
+        return node
+    for n in gast.walk(node):
+        for attr in ("col_offset", "end_col_offset"):
+            if getattr(n, attr, None) is not None:
+                setattr(n, attr, getattr(n, attr) + offset)
+    return node
+
+
+def copy_location(new_nodes, from_node):
+    """Gives every node under `new_nodes` that has no location the location of `from_node`.
+
+    Nodes moved from the user's code keep their own lines; generated glue (state functions,
+    operator calls) reports the line of the statement it replaces.
+    """
+    if not isinstance(new_nodes, (list, tuple)):
+        new_nodes = [new_nodes]
+    loc = {a: getattr(from_node, a, None) for a in _LOCATION_ATTRS}
+    if loc["lineno"] is None:
+        return
+    for root in new_nodes:
+        for n in gast.walk(root):
+            if "lineno" in getattr(n, "_attributes", ()) and getattr(n, "lineno", None) is None:
+                for attr, value in loc.items():
+                    setattr(n, attr, value)
+            if not anno.hasanno(n, anno.Basic.ORIGIN) and anno.hasanno(from_node,
+                                                                       anno.Basic.ORIGIN):
+                anno.setanno(n, anno.Basic.ORIGIN, anno.getanno(from_node, anno.Basic.ORIGIN))
+
+
+def origin_of(node):
+    """The OriginInfo annotated on `node`, or None."""
+    return anno.getanno(node, anno.Basic.ORIGIN, None)

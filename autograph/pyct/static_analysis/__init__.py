@@ -1,0 +1,1 @@
+"""Static analyses over a function's AST: activity, reaching definitions, liveness."""
