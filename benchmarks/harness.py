@@ -229,7 +229,7 @@ def run_workload(
             ref = out_np  # the NumPy row comes first
         res.check = _checked(impl, workload, ref, out)
         live[impl.name] = (impl, fn, prepared)
-        log(f"  {impl.name}: first call {res.first_call_ms:.1f} ms, check: {res.check.detail}")
+        log(f"  {impl.name}: first call {res.first_call_ms:.3g} ms, check: {res.check.detail}")
 
     # Warm-up: excluded from statistics; its fastest call sets the calls per sample.
     for name, (impl, fn, prepared) in live.items():

@@ -12,9 +12,12 @@ The harness never special-cases a library: everything library-specific is here.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
+import os
 import sys
+import time
 import tempfile
 from pathlib import Path
 from typing import Any, Callable
@@ -74,6 +77,25 @@ class Impl:
         """A callable computing the workload (lazy compilers compile on its first call)."""
         raise NotImplementedError
 
+    def _build_source(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """Compile an arbitrary plain-Python function (used for the one-time warm-up)."""
+        return fn
+
+    def warm_up(self) -> float | None:
+        """Pay the library's one-time initialization (LLVM/XLA set-up, first compile) on a
+        trivial function, so that every workload's first call measures only its own trace +
+        compile + run whatever the workload order. Returns the ms spent, or None on failure
+        (the workloads will then report the error themselves)."""
+        if self.unavailable_reason is not None or not self.compiles:
+            return None
+        try:
+            args = self.prepare((np.ones(4),))
+            t0 = time.perf_counter_ns()
+            self.sync(self._build_source(_warm_up_source)(*args))
+            return (time.perf_counter_ns() - t0) / 1e6
+        except Exception:  # noqa: BLE001
+            return None
+
     def prepare(self, args: tuple) -> tuple:
         """Inputs in this library's form. Arrays are copied so no implementation sees another's
         mutations (none of the workloads mutates, but a buggy compiler could)."""
@@ -91,6 +113,11 @@ class Impl:
         """Why a failed check is a documented semantic difference of this *peer* (not a bug in
         the suite), or None. flowjit never has one: its contract is NumPy's semantics."""
         return None
+
+
+def _warm_up_source(x):
+    """The trivial function each compiler compiles once before the workloads."""
+    return x * 2.0 + 1.0
 
 
 class NumpyImpl(Impl):
@@ -136,6 +163,9 @@ class NumbaImpl(Impl):
         # A fresh dispatcher per build, so the first call always includes compilation.
         return self._numba.njit(workload.fn)
 
+    def _build_source(self, fn):
+        return self._numba.njit(fn)
+
     def known_deviation(self, detail: str) -> str | None:
         # Numba types a Python float literal as float64 and promotes float32 arrays with it,
         # where NumPy 2 (NEP 50) keeps the literal weak and the result float32.
@@ -165,6 +195,9 @@ class JaxImpl(Impl):
             raise Unavailable(f"no JAX version of {workload.name}")
         static = self._versions.STATIC_ARGNAMES.get(workload.name, ())
         return self._jax.jit(fn, static_argnames=static)
+
+    def _build_source(self, fn):
+        return self._jax.jit(fn)
 
     def prepare(self, args: tuple) -> tuple:
         return tuple(
@@ -196,6 +229,9 @@ class TensorFlowImpl(Impl):
             raise Unavailable(f"no TensorFlow version of {workload.name}")
         return self._tf.function(fn)
 
+    def _build_source(self, fn):
+        return self._tf.function(fn)
+
     def prepare(self, args: tuple) -> tuple:
         return tuple(self._tf.constant(a) if isinstance(a, np.ndarray) else a for a in args)
 
@@ -222,8 +258,14 @@ def import_flowjit():
     root = Path(__file__).resolve().parents[1]
     if not (root / "__init__.py").exists():
         raise Unavailable(f"flowjit not installed and {root} is not the package root")
-    link_dir = Path(tempfile.mkdtemp(prefix="flowjit-bench-"))
-    (link_dir / "flowjit").symlink_to(root, target_is_directory=True)
+    # One directory per checkout (keyed by its path), reused across runs.
+    key = hashlib.sha1(str(root).encode()).hexdigest()[:12]
+    link_dir = Path(tempfile.gettempdir()) / f"flowjit-bench-{os.getuid()}-{key}"
+    link_dir.mkdir(exist_ok=True)
+    link = link_dir / "flowjit"
+    if not link.is_symlink() or link.resolve() != root:
+        link.unlink(missing_ok=True)
+        link.symlink_to(root, target_is_directory=True)
     sys.path.insert(0, str(link_dir))
     return importlib.import_module("flowjit")
 
@@ -244,6 +286,9 @@ class FlowjitImpl(Impl):
     def build(self, workload: Workload) -> Callable[..., Any]:
         # A fresh Function per build, so the first call always traces and compiles.
         return self._fj.function(workload.fn)
+
+    def _build_source(self, fn):
+        return self._fj.function(fn)
 
 
 #: Display order: the baseline first, then flowjit, then the peers.

@@ -40,7 +40,7 @@ def _fmt_time(ns: float | None, unit: str) -> str:
         return "-"
     if unit == "us" or ns < 1e5:
         return f"{ns / 1e3:.3g} us" if ns < 1e6 else f"{ns / 1e6:.3g} ms"
-    if ns >= 1e10:
+    if ns >= 1e9:
         return f"{ns / 1e9:.3g} s"
     return f"{ns / 1e6:.3g} ms"
 
@@ -96,6 +96,8 @@ def to_markdown(run: dict[str, Any]) -> str:
         f"threads: {m['threads_setting']}",
         f"- Versions: {vers}" + (f"; not run: {', '.join(missing)}" if missing else ""),
         f"- Memory bandwidth (NumPy copy, read + write): {bw['gb_per_s']:.1f} GB/s",
+        "- One-time library warm-up before the workloads (excluded from first calls): "
+        + (", ".join(f"{k} {ms:.0f} ms" for k, ms in h.get("warm_up_ms", {}).items()) or "none"),
         f"- Method: first call = build + trace + compile + run; steady state = median (and IQR) "
         f"per call over {h['rounds']} interleaved rounds after warm-up; ratios are medians of "
         f"per-round ratios (>1 = faster than the other).",
@@ -162,6 +164,11 @@ def to_markdown(run: dict[str, Any]) -> str:
                 f"- `{wl.name}`: {wl.bytes_moved / 1e6:.1f} MB compulsory memory traffic per call "
                 f"(full fusion assumed; definition in benchmarks/workloads.py)."
             )
+    if any(wl.bytes_moved for wl in workloads):
+        notes.append(
+            "- Bandwidth = compulsory bytes / median time, as a fraction of the copy bandwidth "
+            "above; over 100% means the working set fits in cache."
+        )
     notes.append(
         "- JAX runs idiomatic `jnp`/`lax` versions (benchmarks/jax_versions.py) with x64 enabled, "
         "inputs already on the device; Numba and flowjit run the same source as NumPy."
@@ -170,11 +177,11 @@ def to_markdown(run: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def write(run: dict[str, Any], out_dir: Path = RESULTS_DIR) -> tuple[Path, Path]:
-    """Write ``latest.json`` and ``latest.md`` into ``out_dir``; returns their paths."""
+def write(run: dict[str, Any], out_dir: Path = RESULTS_DIR, stem: str = "latest") -> tuple[Path, Path]:
+    """Write ``<stem>.json`` and ``<stem>.md`` into ``out_dir``; returns their paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    json_path = out_dir / "latest.json"
-    md_path = out_dir / "latest.md"
+    json_path = out_dir / f"{stem}.json"
+    md_path = out_dir / f"{stem}.md"
     json_path.write_text(to_json(run))
     md_path.write_text(to_markdown(run))
     return json_path, md_path
