@@ -76,21 +76,29 @@ def copy_location(new_nodes, from_node):
     """Gives every node under `new_nodes` that has no location the location of `from_node`.
 
     Nodes moved from the user's code keep their own lines; generated glue (state functions,
-    operator calls) reports the line of the statement it replaces.
+    operator calls) reports the first line of the statement it replaces. Generated nodes end
+    on that same line: CPython reports a method call at its attribute's *end*, so the call
+    `ag__.if_stmt(...)` standing for a multi-line `if` must not end on the last line.
     """
     if not isinstance(new_nodes, (list, tuple)):
         new_nodes = [new_nodes]
-    loc = {a: getattr(from_node, a, None) for a in _LOCATION_ATTRS}
-    if loc["lineno"] is None:
+    lineno = getattr(from_node, "lineno", None)
+    if lineno is None:
         return
+    col = getattr(from_node, "col_offset", 0) or 0
+    origin = anno.getanno(from_node, anno.Basic.ORIGIN, None)
+    if getattr(from_node, "end_lineno", lineno) == lineno:
+        end_col = getattr(from_node, "end_col_offset", col + 1) or col + 1
+    else:
+        end_col = max(len(origin.source_line) if origin else 0, col + 1)
+    loc = {"lineno": lineno, "col_offset": col, "end_lineno": lineno, "end_col_offset": end_col}
     for root in new_nodes:
         for n in gast.walk(root):
             if "lineno" in getattr(n, "_attributes", ()) and getattr(n, "lineno", None) is None:
                 for attr, value in loc.items():
                     setattr(n, attr, value)
-            if not anno.hasanno(n, anno.Basic.ORIGIN) and anno.hasanno(from_node,
-                                                                       anno.Basic.ORIGIN):
-                anno.setanno(n, anno.Basic.ORIGIN, anno.getanno(from_node, anno.Basic.ORIGIN))
+            if origin is not None and not anno.hasanno(n, anno.Basic.ORIGIN):
+                anno.setanno(n, anno.Basic.ORIGIN, origin)
 
 
 def origin_of(node):
