@@ -2,11 +2,13 @@
 
 import builtins
 
+import gast
+
 from .converters import (asserts, break_statements, call_trees, conditional_expressions,
                          continue_statements, control_flow, functions, logical_expressions,
                          print_calls, return_statements)
 from . import unsupported_features
-from .pyct import naming, origin_info, parser, transformer
+from .pyct import anno, naming, origin_info, parser, transformer
 
 #: The converters, in the order they run. Flags for break/continue/return come first so that
 #: control_flow sees loops with a single exit; calls are wrapped before control_flow creates
@@ -53,7 +55,33 @@ def transform_function(fn):
     info = transformer.EntityInfo(name, filename, source, namespace_of(fn))
     ctx = transformer.Context(info, naming.Namer(node, global_names={"ag__"}))
     node = functions.transform(node, ctx)
-    unsupported_features.verify(node, filename)
+    return _convert_entity(node, ctx), ctx
+
+
+def _nested_defs(node):
+    """The function definitions directly inside `node`'s scope (not inside those)."""
+    found, todo = [], list(gast.iter_child_nodes(node))
+    while todo:
+        n = todo.pop()
+        if isinstance(n, (gast.FunctionDef, gast.AsyncFunctionDef)):
+            found.append(n)
+        elif not isinstance(n, (gast.Lambda, gast.ClassDef)):
+            todo.extend(gast.iter_child_nodes(n))
+    return found
+
+
+def _convert_entity(node, ctx):
+    """Runs the pipeline on a function, after converting the functions it defines.
+
+    Nested functions are converted in place, innermost first, so that everything defined by
+    converted code is converted code (a nested def passed to `fj.cond`, say, is called by the
+    IR directly, not through converted_call). The outer function's converters then leave them
+    alone (anno.Basic.SKIP_PROCESSING).
+    """
+    for nested in _nested_defs(node):
+        _convert_entity(nested, ctx)
+        anno.setanno(nested, anno.Basic.SKIP_PROCESSING, True)
+    unsupported_features.verify(node, ctx.info.filename)
     for converter in PIPELINE[1:]:
         node = converter.transform(node, ctx)
-    return node, ctx
+    return node

@@ -2,6 +2,8 @@
 
 import numpy as np
 
+import flowjit as fj
+
 
 def collatz_steps(n):
     steps = 0
@@ -173,3 +175,78 @@ def while_python_counter(x):
         x = x * 2
         i += 1
     return x
+
+
+def prints_in_loop(x, n):
+    for i in range(n):
+        if x[i] > 0:
+            print("positive", i, x[i])
+    print("done", n)
+    return x.sum()
+
+
+def asserts_positive(x):
+    assert x > 0, "x must be positive"
+    return x * 2
+
+
+def nested_def(x):
+    def inner(v):
+        if v > 0:
+            return v * 3
+        return -v
+
+    return inner(x) + inner(-x)
+
+
+def explicit_cond_with_def(x):
+    def true_fn():
+        if x > 10:
+            return x * 100
+        return x * 2
+
+    def false_fn():
+        return x
+
+    return fj.cond(x > 0, true_fn, false_fn)
+
+
+def with_lambda(x):
+    f = lambda v: v if v > 0 else -v  # noqa: E731
+    return f(x) + 1
+
+
+class Scaler:
+    def __init__(self, k):
+        self.k = k
+
+    def apply(self, x):
+        if x > 0:
+            return x * self.k
+        return x
+
+
+def method_call(x):
+    return Scaler(3).apply(x)
+
+
+WEIGHTS = [np.float64(1.0), np.float64(2.0), np.float64(3.0)]
+
+
+def python_list_indexed_by_loop_index(x):
+    s = x * 0
+    for i in range(3):
+        s = s + x * WEIGHTS[i]
+    return s
+
+
+def traced_while_defines_variable(x):
+    i = np.int64(0)
+    while i < 3:
+        y = x * i
+        i = i + 1
+    return y
+
+
+def min_max_builtins(a, b):
+    return max(a, b) - min(a, b)
