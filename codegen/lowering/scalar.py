@@ -433,3 +433,119 @@ def emit_scalar_op(fl, name: str, attrs, operand_types: Sequence[T.TensorType],
         y = cast(b, y, operand_types[2].dtype, result.dtype)
         return b.select(c, x, y)
     return emit_ufunc(fl, name, attrs, operand_types, result, args)
+
+
+# -- more ufuncs: libm functions, sign, reciprocal, fmod, fmax/fmin, float predicates ------------
+
+#: ufunc -> libm function (the float32 variant has an `f` suffix). LLVM knows these names, so
+#: it may still constant-fold them; NumPy calls the same libm functions for most of them.
+LIBM = {"arcsin": "asin", "arccos": "acos", "arctan": "atan", "arcsinh": "asinh",
+        "arccosh": "acosh", "arctanh": "atanh", "sinh": "sinh", "cosh": "cosh", "tan": "tan",
+        "expm1": "expm1", "log1p": "log1p", "cbrt": "cbrt", "arctan2": "atan2",
+        "hypot": "hypot"}
+
+
+def _libm(name: str):
+    def lower(fl, args, op):
+        ty = args[0].type
+        symbol = name + ("f" if isinstance(ty, ir.FloatType) else "")
+        fn = fl.function(symbol, ty, [ty] * len(args))
+        return fl.builder.call(fn, list(args), fastmath=fl.flags)
+    return lower
+
+
+for _name, _c in LIBM.items():
+    rule(_name, "f")(_libm(_c))
+for _name in ("exp2", "log2", "log10"):
+    rule(_name, "f")(lambda fl, args, op, _n=_name: fl.call_intrinsic(_n, args, fast=True))
+rule("copysign", "f")(lambda fl, args, op: fl.call_intrinsic("copysign", args))
+rule("fmod", "f")(lambda fl, args, op: fl.builder.frem(*args, flags=fl.flags))
+rule("reciprocal", "f")(lambda fl, args, op: fl.builder.fdiv(
+    ir.Constant(args[0].type, 1.0), args[0], flags=fl.flags))
+rule("isinf", "f")(lambda fl, args, op: fl.builder.fcmp_ordered(
+    "==", fl.call_intrinsic("fabs", args), ir.Constant(args[0].type, float("inf"))))
+rule("isfinite", "f")(lambda fl, args, op: fl.builder.fcmp_ordered(
+    "<", fl.call_intrinsic("fabs", args), ir.Constant(args[0].type, float("inf"))))
+rule("signbit", "f")(lambda fl, args, op: fl.builder.icmp_signed(
+    "<", fl.builder.bitcast(args[0], ir.IntType(_width(args[0].type))),
+    ir.Constant(ir.IntType(_width(args[0].type)), 0)))
+for _name, _value in (("isnan", False), ("isinf", False), ("isfinite", True),
+                      ("signbit", False)):
+    # NumPy defines these for ints and bools too (constant results, or x < 0 for signbit).
+    rule(_name, "bi")(lambda fl, args, op, _v=_value: ir.Constant(I1, int(_v)))
+rule("signbit", "i")(lambda fl, args, op: fl.builder.icmp_signed("<", args[0], _zero(args[0])))
+
+
+def _width(ty) -> int:
+    return 32 if isinstance(ty, ir.FloatType) else 64
+
+
+@rule("sign", "f")
+def _float_sign(fl, args, op):
+    # NumPy: x > 0 ? 1 : x < 0 ? -1 : x == 0 ? 0 : x (NaN stays NaN).
+    (x,) = args
+    b_ = fl.builder
+    one = ir.Constant(x.type, 1.0)
+    r = b_.select(b_.fcmp_ordered("==", x, _zero(x)), _zero(x), x)
+    r = b_.select(b_.fcmp_ordered("<", x, _zero(x)), ir.Constant(x.type, -1.0), r)
+    return b_.select(b_.fcmp_ordered(">", x, _zero(x)), one, r)
+
+
+@rule("sign", "i")
+def _int_sign(fl, args, op):
+    (x,) = args
+    b_ = fl.builder
+    pos = b_.zext(b_.icmp_signed(">", x, _zero(x)), x.type)
+    neg = b_.zext(b_.icmp_signed("<", x, _zero(x)), x.type)
+    return b_.sub(pos, neg)
+
+
+@rule("reciprocal", "i")
+def _int_reciprocal(fl, args, op):
+    # NumPy computes 1 / x in C: truncation; 1 / 0 gives x86's INT_MIN (no trap here).
+    (x,) = args
+    b_ = fl.builder
+    is_zero = b_.icmp_signed("==", x, _zero(x))
+    q = b_.sdiv(ir.Constant(x.type, 1), b_.select(is_zero, ir.Constant(x.type, 1), x))
+    return b_.select(is_zero, _int_min(x.type), q)
+
+
+@rule("fmod", "i")
+def _int_fmod(fl, args, op):
+    # C's truncating remainder; NumPy gives 0 for x % 0 and INT_MIN % -1.
+    a, b = args
+    b_ = fl.builder
+    _, r = _safe_divmod(b_, a, b)
+    bad = b_.or_(b_.icmp_signed("==", b, _zero(b)), b_.icmp_signed("==", b, ir.Constant(b.type, -1)))
+    return b_.select(bad, _zero(a), r)
+
+
+def _fextremum_ignoring_nan(pred: str):
+    # NumPy's fmax/fmin: a NaN operand is ignored; ties return the first operand.
+    def lower(fl, args, op):
+        a, b = args
+        b_ = fl.builder
+        pick_a = b_.or_(b_.fcmp_ordered(pred, a, b), b_.fcmp_unordered("uno", b, b))
+        return b_.select(pick_a, a, b)
+    return lower
+
+
+rule("fmax", "f")(_fextremum_ignoring_nan(">="))
+rule("fmin", "f")(_fextremum_ignoring_nan("<="))
+rule("fmax", "i")(RULES["maximum"]["i"])
+rule("fmin", "i")(RULES["minimum"]["i"])
+rule("fmax", "b")(RULES["maximum"]["b"])
+rule("fmin", "b")(RULES["minimum"]["b"])
+for _name in ("floor", "ceil", "trunc", "rint"):
+    rule(_name, "bi")(lambda fl, args, op: args[0])
+rule("square", "bif")(lambda fl, args, op: RULES["multiply"][op.dtype.kind](fl, [args[0]] * 2, op))
+
+
+def _clip(fl, args, op):
+    # NumPy's clip is minimum(maximum(x, lo), hi), NaN-propagating for floats.
+    x, lo, hi = args
+    kind = op.dtype.kind
+    return RULES["minimum"][kind](fl, [RULES["maximum"][kind](fl, [x, lo], op), hi], op)
+
+
+rule("clip", "bif")(_clip)

@@ -23,10 +23,15 @@ DTYPES = list(SAMPLES)
 BINARY = ["add", "subtract", "multiply", "true_divide", "floor_divide", "remainder", "power",
           "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
           "logical_and", "logical_or", "bitwise_and", "bitwise_or", "bitwise_xor",
-          "maximum", "minimum"]
+          "maximum", "minimum", "fmax", "fmin", "fmod", "logical_xor", "left_shift",
+          "right_shift", "arctan2", "hypot", "copysign"]
 UNARY = ["negative", "positive", "absolute", "logical_not", "invert", "exp", "log", "sqrt",
-         "sin", "cos", "tanh"]
-TRANSCENDENTAL = {"exp", "log", "sqrt", "sin", "cos", "tanh", "power"}
+         "sin", "cos", "tanh", "sign", "reciprocal", "exp2", "expm1", "log1p", "log2", "log10",
+         "cbrt", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "arcsinh", "arccosh",
+         "arctanh", "floor", "ceil", "trunc", "rint", "isnan", "isinf", "isfinite", "signbit"]
+TRANSCENDENTAL = {"exp", "log", "sqrt", "sin", "cos", "tanh", "power", "exp2", "expm1",
+                  "log1p", "log2", "log10", "cbrt", "tan", "arcsin", "arccos", "arctan", "sinh",
+                  "cosh", "arcsinh", "arccosh", "arctanh", "arctan2", "hypot"}
 
 
 def _types_ok(name, *dtypes):
@@ -103,6 +108,13 @@ def test_where_broadcast(shapes):
     x = rng.standard_normal(s2).astype(np.float32)
     check(lambda c, x: np.where(c, x, 2.5), [T.TensorType(np.bool_, s1),
                                              T.TensorType(np.float32, s2)], c, x)
+
+
+def test_clip():
+    x = SAMPLES[np.dtype(np.float64)]
+    check(lambda x: np.clip(x, -2.0, 3.0), [T.TensorType(np.float64, x.shape)], x)
+    i = SAMPLES[np.dtype(np.int32)]
+    check(lambda x: np.clip(x, -2, 3), [T.TensorType(np.int32, i.shape)], i)
 
 
 @pytest.mark.parametrize("shape", [(), (0,), (1,), (7,), (3, 0, 2), (4, 5, 6)])
