@@ -6,7 +6,7 @@ import weakref
 
 from ..errors import ConversionError
 from . import operators, transpiler
-from .pyct import loader, parser
+from .pyct import loader, origin_info, parser
 
 _lock = threading.RLock()
 # code object -> converted FunctionDef: the transformation depends only on the source.
@@ -100,6 +100,16 @@ def to_code(fn):
         fn = fn.__func__
     with _lock:
         return loader.source_of(_transform(fn)) + "\n"
+
+
+def source_map(fn):
+    """`{line of to_code(fn): OriginInfo}`: where each line of the converted source comes from
+    in the user's file (generated lines map to the statement they replace)."""
+    fn = _unwrap(fn)
+    if isinstance(fn, types.MethodType):
+        fn = fn.__func__
+    with _lock:
+        return origin_info.source_map(_transform(fn))
 
 
 def do_not_convert(fn):

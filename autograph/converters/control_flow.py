@@ -32,6 +32,11 @@ import gast
 from ..pyct import anno, cfg, parser, qual_names, templates, transformer
 from ..pyct.static_analysis import activity, liveness, reaching_definitions
 
+# Methods that mutate Python containers: a loop calling them has effects that are not
+# loop-carried values, so a Python `range` loop must then unroll rather than stage.
+_MUTATING_METHODS = frozenset({"append", "extend", "insert", "pop", "remove", "clear", "update",
+                               "add", "setdefault", "discard", "popitem", "sort", "reverse"})
+
 _STATE_FUNCTIONS = """
 def get_state():
     return state_tuple
@@ -73,6 +78,11 @@ class ControlFlowTransformer(transformer.Base):
             stmts += templates.replace("var = ag__.Undefined(var_name)", var=name,
                                        var_name=gast.Constant(value=name, kind=None))
         return stmts
+
+    @staticmethod
+    def _opts(**opts):
+        return gast.Dict(keys=[gast.Constant(value=k, kind=None) for k in opts],
+                         values=[gast.Constant(value=v, kind=None) for v in opts.values()])
 
     @staticmethod
     def _names_tuple(names):
@@ -149,6 +159,9 @@ class ControlFlowTransformer(transformer.Base):
             extra_name = self.ctx.namer.new_symbol("extra_test")
             extra_fn = templates.replace("def extra_test():\n    return test",
                                          extra_test=extra_name, test=test)
+        python_effects = any(isinstance(n, gast.Attribute) and n.attr in _MUTATING_METHODS
+                             and isinstance(n.value, gast.Name)
+                             for stmt in node.body for n in gast.walk(stmt))
         iterate_names = ", ".join(sorted(
             qn.root for qn in (qual_names.from_node(n) for n in gast.walk(node.target)
                                if isinstance(n, gast.Name)) if qn is not None))
@@ -158,8 +171,8 @@ class ControlFlowTransformer(transformer.Base):
             extra_test=extra_name or gast.Constant(value=None, kind=None),
             body_name=body_name, get_state=get_state, set_state=set_state,
             names=self._names_tuple(names),
-            opts=gast.Dict(keys=[gast.Constant(value="iterate_names", kind=None)],
-                           values=[gast.Constant(value=iterate_names, kind=None)]))
+            opts=self._opts(iterate_names=iterate_names,
+                            **({"python_effects": True} if python_effects else {})))
         return self.located(
             self._undefined(undefined) + state_fns + extra_fn + body_fn + call, node)
 

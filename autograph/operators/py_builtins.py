@@ -53,12 +53,8 @@ class StagedSequence:
         if tensors.is_tensor(x):
             if x.ndim == 0:
                 raise TypeError("iteration over a 0-d array")
-            n = x.shape[0]
-            if not isinstance(n, int):
-                raise StagingError(f"iterating over an array whose first dimension ({n}) is "
-                                   f"only known at run time is not supported yet; use "
-                                   f"`for i in range(len(x))`.")
-            return cls(lambda: n, lambda i: x[i])
+            from flowjit.ir.ops.shape import dimension
+            return cls(lambda: dimension(x, 0), lambda i: x[i])
         if isinstance(x, (range, np.ndarray, list, tuple)):
             seq = x
             return cls(lambda: len(seq), lambda i: np.asarray(seq)[i]

@@ -104,3 +104,23 @@ def copy_location(new_nodes, from_node):
 def origin_of(node):
     """The OriginInfo annotated on `node`, or None."""
     return anno.getanno(node, anno.Basic.ORIGIN, None)
+
+
+def source_map(node):
+    """Maps each line of `parser.unparse(node)` to the OriginInfo of the code it came from.
+
+    The unparsed text is parsed again; the two trees have the same shape, so walking them
+    together pairs every printed node with the node it was printed from.
+    """
+    from . import parser
+
+    printed = gast.parse(parser.unparse(node))
+    result = {}
+    for p, o in zip(gast.walk(printed.body[0]), gast.walk(node)):
+        if type(p) is not type(o):
+            break  # The printer changed the shape (it should not): stop pairing.
+        line = getattr(p, "lineno", None)
+        origin = anno.getanno(o, anno.Basic.ORIGIN, None)
+        if line is not None and origin is not None and line not in result:
+            result[line] = origin
+    return result

@@ -250,3 +250,12 @@ def traced_while_defines_variable(x):
 
 def min_max_builtins(a, b):
     return max(a, b) - min(a, b)
+
+
+def staged_state_with_list_append(x):
+    s = x * 0
+    out = []
+    for i in range(3):
+        s = s + x * i
+        out.append(s)
+    return out[0] + out[1] + out[2]

@@ -52,3 +52,24 @@ def test_variable_first_defined_in_a_traced_while():
 @pytest.mark.parametrize("a,b", [(1.0, 2.0), (3.0, -1.0), (np.nan, 1.0), (1.0, np.nan)])
 def test_min_max_of_traced_scalars_follow_python(a, b):
     assert_same_as_eager(cases.min_max_builtins, np.float64(a), np.float64(b))
+
+
+def test_loop_mutating_a_python_list_unrolls_even_with_traced_state():
+    x = np.float64(2.0)
+    assert_same_as_eager(cases.staged_state_with_list_append, x)
+
+
+def test_for_row_in_array_with_a_symbolic_first_dimension():
+    # Traced and run by the reference interpreter (codegen may not lower `dim` yet).
+    from flowjit import autograph
+    from flowjit.ir import interpreter, tracing
+    from flowjit.ir import types as T
+
+    arg = T.TensorType(np.dtype(np.float64), (T.Dim("n"), 3))
+    result = tracing.trace(autograph.convert(cases.for_rows), [arg],
+                           lambda ts: ((ts[0],), {}), name="for_rows")
+    assert result.graph.op_counts()["while_loop"] == 1
+    for n in (0, 1, 5):
+        m = np.arange(n * 3.0).reshape(n, 3)
+        (got,) = interpreter.run(result.graph, m)[:1]
+        np.testing.assert_allclose(got, cases.for_rows(m))

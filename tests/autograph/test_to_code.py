@@ -98,3 +98,21 @@ def test_do_not_convert():
         return x
 
     assert autograph.convert(plain) is plain
+
+
+def test_source_map_points_generated_lines_at_the_user_statement():
+    src = autograph.to_code(cases.sign_branch).splitlines()
+    mapping = autograph.source_map(cases.sign_branch)
+    first = cases.sign_branch.__code__.co_firstlineno
+    call = next(i for i, line in enumerate(src, 1) if "ag__.if_stmt(x > 0" in line)
+    assert mapping[call].lineno == first + 1
+    assert mapping[call].source_line.strip() == "if x > 0:"
+    assign = next(i for i, line in enumerate(src, 1) if line.strip() == "y = x + 100")
+    assert mapping[assign].lineno == first + 6
+    assert mapping[1].filename.endswith("autograph_cases.py")
+
+
+def test_python_effects_option_marks_loops_that_mutate_containers():
+    src = autograph.to_code(cases.staged_state_with_list_append)
+    assert "'python_effects': True" in src
+    assert "python_effects" not in autograph.to_code(cases.sum_range)
