@@ -91,6 +91,8 @@ UFUNCS: dict[str, tuple[np.ufunc, Any]] = {
     "minimum": (np.minimum, None),
     "fmax": (np.fmax, None),
     "fmin": (np.fmin, None),
+    # np.clip's three-operand ufunc: min(max(x, lo), hi) with NumPy's NaN and signed-zero rules
+    "clip": (np._core.umath.clip, None),
 }
 
 #: Sample Python values that stand for weak operands when asking Python for a result type.
@@ -198,15 +200,6 @@ def _is_traced(x) -> bool:
     return isinstance(x, Tensor)
 
 
-def broadcast_to_shape(x, shape) -> Tensor:
-    """`x` broadcast to `shape` (a `broadcast_to` op, or `x` itself if it already has it)."""
-    if not isinstance(x, Tensor):
-        x = Tensor(as_value(x))
-    if tuple(x.type.shape) == tuple(shape):
-        return x
-    return apply("broadcast_to", x, shape=tuple(shape))
-
-
 def write_out(result: Tensor, out, fname: str):
     """NumPy's `out=` on a traced array: cast `result` (same_kind) and broadcast it to `out`'s
     shape, then rebind `out` to it (an in-place update). Returns `out`."""
@@ -233,7 +226,8 @@ def write_out(result: Tensor, out, fname: str):
                          f"the broadcast shape {T.broadcast_shapes(result.type.shape, target)}")
     if result.dtype != out.dtype or result.type.weak:
         result = apply("astype", result, dtype=out.dtype)
-    out.assign(broadcast_to_shape(result, target))
+    from .shape import broadcast_to_shape
+    out.assign(broadcast_to_shape(result, target, (out,)))
     return out
 
 
@@ -272,13 +266,17 @@ def _composed_ufunc(ufunc: np.ufunc):
     """Register `fn(*inputs)` as `ufunc` (called without keywords or with out=/dtype=)."""
 
     def register_(fn):
-        def call(*inputs, out=None, dtype=None, **unsupported):
-            if unsupported:
+        def call(*inputs, out=None, dtype=None, casting="same_kind", **unsupported):
+            if unsupported or casting != "same_kind":
                 raise NotImplementedError(f"flowjit does not support numpy.{ufunc.__name__} "
-                                          f"with arguments {sorted(unsupported)}")
+                                          f"with arguments {sorted(unsupported) or ['casting']}")
             if dtype is not None:
                 dt = T.check_dtype(dtype)
-                inputs = [apply("astype", x, dtype=dt) for x in inputs]
+                types = [as_value(x).type for x in inputs]
+                operands = tuple(T._ufunc_operand(t) for t in types) + (None,) * ufunc.nout
+                loop = ufunc.resolve_dtypes(operands, signature=(None,) * ufunc.nin + (dt,),
+                                            casting=casting)
+                inputs = [apply("astype", x, dtype=d) for x, d in zip(inputs, loop)]
             return write_out(fn(*inputs), out, ufunc.__name__)
 
         NUMPY_FUNCTIONS[(ufunc, "__call__")] = call
@@ -299,9 +297,9 @@ def square(x):
 
 @_composed_ufunc(np.conjugate)
 def conjugate(x):
-    """Real dtypes only: the conjugate is a copy."""
-    return apply("positive", x) if as_value(x).type.dtype != T.BOOL else apply("astype", x,
-                                                                             dtype=T.BOOL)
+    """Real dtypes only: the conjugate is `positive` (bool -> int8 is refused, as for square)."""
+    ufunc_output_dtype(np.conjugate, [as_value(x).type])
+    return apply("positive", x)
 
 
 def _to_bool(cond):
@@ -325,39 +323,34 @@ def where(condition, x=None, y=None):
     return apply("where", _to_bool(condition), x, y)
 
 
-def _clamp_python_int(bound, dtype: np.dtype):
-    # np.clip (both bounds given) accepts Python ints outside an integer array's range and
-    # clips with the representable extreme; maximum/minimum would raise OverflowError.
-    if isinstance(bound, int) and not isinstance(bound, bool) and dtype.kind in "iu":
-        info = np.iinfo(dtype)
-        return min(max(bound, int(info.min)), int(info.max))
-    return bound
-
-
 @implements(np.clip)
 def clip(a, a_min=np._NoValue, a_max=np._NoValue, out=None, *, min=np._NoValue,
          max=np._NoValue, **kwargs):
-    """`np.clip`: `minimum(maximum(a, a_min), a_max)` (NaN propagates as in NumPy)."""
+    """`np.clip`, as NumPy's `_clip`: Python-int bounds beyond an integer array's range are
+    dropped; one bound is `maximum`/`minimum`; both are the `clip` op (NumPy's clip ufunc,
+    whose signed-zero results differ from `minimum(maximum(...))`)."""
     if kwargs:
         raise NotImplementedError(f"flowjit does not support numpy.clip with {sorted(kwargs)}")
+    if a_min is not np._NoValue and min is not np._NoValue or \
+            a_max is not np._NoValue and max is not np._NoValue:
+        raise TypeError("Passed more than one argument for the same bound")
     lo = a_min if a_min is not np._NoValue else (None if min is np._NoValue else min)
     hi = a_max if a_max is not np._NoValue else (None if max is np._NoValue else max)
+    t = as_value(a).type
+    if t.dtype.kind in "iu" and not t.weak:
+        info = np.iinfo(t.dtype)
+        if type(lo) is int and lo <= info.min:
+            lo = None
+        if type(hi) is int and hi >= info.max:
+            hi = None
     if lo is None and hi is None:
-        raise ValueError("One of max or min must be given")
-    if lo is not None and hi is not None:
-        dtype = as_value(a).type.dtype
-        if not as_value(a).type.weak:
-            lo, hi = _clamp_python_int(lo, dtype), _clamp_python_int(hi, dtype)
-        # um.clip resolves one dtype for the three operands first.
-        common = np.result_type(*(T.PYTHON_TYPE_OF_WEAK[t.dtype](0) if t.weak else t.dtype
-                                  for t in (as_value(v).type for v in (a, lo, hi))))
-        result = apply("minimum", apply("maximum", a, lo), hi)
-        if result.dtype != common:
-            result = apply("astype", result, dtype=common)
+        result = apply("positive", a)
+    elif lo is None:
+        result = apply("minimum", a, hi)
     elif hi is None:
         result = apply("maximum", a, lo)
     else:
-        result = apply("minimum", a, hi)
+        result = apply("clip", a, lo, hi)
     return write_out(result, out, "clip")
 
 

@@ -5,7 +5,8 @@ Genuinely new op kinds (codegen lowers each):
   reshape(x; shape, source_axes)   C-order reshape; `shape` may hold `Dim`s, and
                                    `source_axes[i]` is the input axis a `Dim` entry comes from.
   transpose(x; axes)               a permutation of the axes.
-  broadcast_to(x; shape)           NumPy broadcasting of x to `shape`.
+  broadcast_to(x, *sizes; shape)   NumPy broadcasting of x to `shape`; `sizes` are the run-time
+                                   lengths (`dim` values) of the `Dim` entries of `shape`.
   concatenate(*xs; axis)           joins along an existing axis.
   dim(x; axis)                     the run-time length of a symbolic axis, a weak int64 0-d
                                    value (what `x.shape[i]` gives when the axis is a `Dim`).
@@ -295,6 +296,8 @@ def squeeze(a, axis=None):
         keep = [d for d in shape if d != 1]
     else:
         axes = (axis,) if not isinstance(axis, (tuple, list)) else tuple(axis)
+        if x.ndim == 0 and all(ax in (0, -1) for ax in axes):
+            return x  # NumPy treats a 0-d array as squeezable along axis 0
         norm = {normalize_axis_index(ax, x.ndim) for ax in axes}
         for ax in norm:
             if shape[ax] != 1:
@@ -323,7 +326,7 @@ def atleast_2d(*arys):
 # -- broadcast_to -------------------------------------------------------------------------------
 
 def _broadcast_to_infer(types, attrs):
-    (x,) = types
+    x = types[0]
     shape = tuple(attrs["shape"])
     ok = len(shape) >= x.ndim
     if ok:
@@ -338,31 +341,59 @@ def _broadcast_to_infer(types, attrs):
     return (T.TensorType(x.dtype, shape),)
 
 
-def _broadcast_to_reference(x, shape):
-    if not all(isinstance(d, int) for d in shape):
-        raise NotImplementedError("the reference broadcast_to needs a static shape")
-    return np.array(np.broadcast_to(x, shape))
+def _broadcast_to_reference(x, *sizes, shape):
+    it = iter(sizes)
+    return np.array(np.broadcast_to(x, [d if isinstance(d, int) else int(next(it))
+                                        for d in shape]))
 
 
 register(OpDef("broadcast_to", _broadcast_to_infer, _broadcast_to_reference, SHAPE,
                doc="numpy.broadcast_to(x, shape)"))
 
 
+def sizes_of(shape, sources) -> list:
+    """The run-time lengths of the `Dim`s in `shape` (one `dim` value per Dim entry), taken
+    from the first of `sources` (Tensors) that has an axis of that Dim."""
+    sizes = []
+    for d in shape:
+        if isinstance(d, T.Dim):
+            for src in sources:
+                if isinstance(src, Tensor) and d in src.type.shape:
+                    sizes.append(dimension(src, src.type.shape.index(d)))
+                    break
+            else:
+                raise NotImplementedError(f"the length of symbolic dimension {d} is not "
+                                          f"available here")
+    return sizes
+
+
+def broadcast_to_shape(x, shape, sources=()) -> Tensor:
+    """`x` broadcast to `shape`; the `Dim`s of `shape` get their lengths from `sources`."""
+    x = _tensor(x)
+    if tuple(shape) == tuple(x.type.shape):
+        return x
+    return apply("broadcast_to", x, *sizes_of(shape, (x,) + tuple(sources)), shape=tuple(shape))
+
+
 @implements(np.broadcast_to)
 def broadcast_to(array, shape, subok=False):
     x = _tensor(array)
+    given = shape if isinstance(shape, (tuple, list)) else (shape,)
     shape = shape_arg(shape)
     if any(isinstance(d, int) and d < 0 for d in shape):
         raise ValueError("all elements of broadcast shape must be non-negative")
     if tuple(shape) == tuple(x.type.shape):
         return x
-    return apply("broadcast_to", x, shape=shape)
+    sizes = [g for g, d in zip(given, shape) if isinstance(d, T.Dim) and isinstance(g, Tensor)]
+    if len(sizes) != sum(isinstance(d, T.Dim) for d in shape):
+        sizes = sizes_of(shape, (x,))
+    return apply("broadcast_to", x, *sizes, shape=shape)
 
 
 @implements(np.broadcast_arrays)
 def broadcast_arrays(*args, subok=False):
     shape = T.broadcast_shapes(*(_type(a).shape for a in args))
-    return tuple(broadcast_to(a, shape) for a in args)
+    return tuple(broadcast_to_shape(a, shape, args) for a in args)
 
 
 # -- concatenate --------------------------------------------------------------------------------
