@@ -301,9 +301,12 @@ def while_loop(cond_fn: Callable[..., object], body_fn: Callable[..., object],
 
     init_values = [_cast(v, ty) for v, ty in zip(init + [t.value for t in rebind], types)]
     pred = test.leaves[0]
+    pred = pred if isinstance(pred, Value) else as_value(pred)
     with _reopen(test.region):
-        test.region.yields = (_cast(pred if isinstance(pred, Value) else as_value(pred),
-                                    T.scalar(T.BOOL)),)
+        # A weak bool (a comparison of Python scalars) is already the predicate codegen needs:
+        # weakness only matters for arithmetic, so no cast is emitted for it.
+        test.region.yields = (pred if pred.type.dtype == T.BOOL and pred.type.ndim == 0
+                              else _cast(pred, T.scalar(T.BOOL)),)
     with _reopen(body.region):
         body.region.yields = tuple(_cast(v, ty) for v, ty in zip(outs, types))
     op = builder.emit(_get("while_loop"), init_values, {}, result_types=types,
