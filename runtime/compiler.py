@@ -3,6 +3,8 @@ disk cache). Runs under `jit.COMPILE_LOCK`, called by `Function._compile`."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import config
 from ..ir import pytree
 from . import errors, jit
@@ -18,12 +20,40 @@ def _optimize(graph):
     return optimize(graph)
 
 
+def _is_traceable(x) -> bool:
+    from ..ir.tracing import Tensor
+    return isinstance(x, (Tensor, np.ndarray, np.generic, bool, int, float))
+
+
+class _ReturnConstants:
+    """Wraps the traced function so that returned leaves that are not values (None, strings,
+    dtypes: trace-time constants) are kept aside and put back by the call plan: a function
+    that only mutates its argument returns None, eagerly and compiled."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.treedef = None
+        self.constants: dict[int, object] = {}
+
+    def __call__(self, *args, **kwargs):
+        result = self.fn(*args, **kwargs)
+        leaves, treedef = pytree.flatten(result)
+        if all(_is_traceable(x) for x in leaves):
+            return result
+        self.treedef = treedef
+        self.constants = {i: x for i, x in enumerate(leaves) if not _is_traceable(x)}
+        return tuple(x for x in leaves if _is_traceable(x))
+
+
 def trace_signature(function, sig: Signature):
-    """Trace `function` for `sig` and return the `TraceResult`; user errors re-raised with
-    flowjit's frames trimmed so the user's source line is what they see."""
+    """Trace `function` for `sig`; return `(TraceResult, out_treedef, out_constants)`.
+
+    User errors are re-raised with flowjit's frames trimmed so the user's source line is what
+    they see.
+    """
     from ..ir.tracing import trace
 
-    fn = function._converted_function()
+    fn = _ReturnConstants(function._converted_function())
     binder = function._binder
 
     def build_args(tensors):
@@ -36,7 +66,9 @@ def trace_signature(function, sig: Signature):
         raise errors.user_facing(e)
     if config.VERIFY:
         result.graph.verify()
-    return result
+    if fn.treedef is None:
+        return result, result.out_treedef, {}
+    return result, fn.treedef, fn.constants
 
 
 def compile_function(function, sig: Signature):
@@ -44,7 +76,8 @@ def compile_function(function, sig: Signature):
     from ..codegen import compile_graph
     from .function import ConcreteFunction
 
-    result = trace_signature(function, sig)
+    result, out_treedef, out_constants = trace_signature(function, sig)
+    outputs = (out_treedef, out_constants)
     graph, pass_log = _optimize(result.graph)
     options = function._options
     store = None
@@ -55,7 +88,7 @@ def compile_function(function, sig: Signature):
         if hit is not None:
             compiled, entry = hit
             return ConcreteFunction(function._name, function._binder, sig, result, graph,
-                                    pass_log, compiled, entry)
+                                    pass_log, compiled, entry, outputs)
     compiled = compile_graph(graph, fastmath=options["fastmath"],
                              boundscheck=options["boundscheck"])
     if store is not None:
@@ -68,4 +101,4 @@ def compile_function(function, sig: Signature):
     else:
         entry = jit.load(compiled.module, compiled.entry_name)
     return ConcreteFunction(function._name, function._binder, sig, result, graph, pass_log,
-                            compiled, entry)
+                            compiled, entry, outputs)

@@ -56,7 +56,7 @@ class ConcreteFunction:
     """
 
     def __init__(self, name: str, binder: Binder, signature: Signature, trace_result,
-                 graph, pass_log, compiled, entry: int):
+                 graph, pass_log, compiled, entry: int, outputs=None):
         self.name = name
         self._binder = binder
         self.signature = signature
@@ -65,7 +65,8 @@ class ConcreteFunction:
         self.pass_log = list(pass_log)
         self.llvm_ir = getattr(compiled, "llvm_ir", "")
         self.asm = getattr(compiled, "asm", "")
-        self.structured_outputs = trace_result.out_treedef
+        out_treedef, out_constants = outputs or (trace_result.out_treedef, {})
+        self.structured_outputs = out_treedef
         self._compiled = compiled
         outputs = graph.outputs
         self._target = call.CompiledTarget(
@@ -73,7 +74,8 @@ class ConcreteFunction:
             input_types=tuple(v.type for v in graph.inputs),
             output_types=tuple(v.type for v in outputs),
             num_outputs=trace_result.num_outputs,
-            out_treedef=trace_result.out_treedef,
+            out_treedef=out_treedef,
+            out_constants=dict(out_constants),
             mutated_inputs=tuple(trace_result.mutated_inputs),
             dims=tuple(getattr(compiled, "dims", ())),
             print_sites=list(getattr(compiled, "print_sites", ()) or ()),
@@ -159,6 +161,11 @@ class Function:
                 a = args[0]
                 plan = self._plans1.get((a.dtype, a.shape, a.strides) if a.__class__ is _ndarray
                                         else a.__class__)
+            elif len(args) == 2:
+                a, b = args
+                plan = self._plans.get((
+                    (a.dtype, a.shape, a.strides) if a.__class__ is _ndarray else a.__class__,
+                    (b.dtype, b.shape, b.strides) if b.__class__ is _ndarray else b.__class__))
             else:
                 plan = self._plans.get(_plan_key(args))
             if plan is not None:

@@ -135,6 +135,23 @@ def test_mutated_arguments_are_updated_like_eager():
         f(ro, 1.0)
 
 
+def fill(a, v):
+    a[1] = v
+
+
+def describe(x):
+    return {"kind": "vector", "dtype": x.dtype, "value": x * 2, "none": None}
+
+
+def test_non_value_results_are_trace_time_constants():
+    f = assert_same_as_eager(fill, np.zeros(3), 2.0)
+    assert f(np.zeros(3), 1.0) is None
+    out = fj.function(describe)(np.arange(2.0))
+    assert out["kind"] == "vector" and out["dtype"] == np.float64 and out["none"] is None
+    np.testing.assert_array_equal(out["value"], [0.0, 2.0])
+    assert list(out) == ["kind", "dtype", "value", "none"]
+
+
 def test_outputs_are_fresh_arrays():
     f = fj.function(add_one)
     x = np.arange(3.0)
