@@ -289,6 +289,25 @@ class FunctionLowering:
                 return p
         return None
 
+    def forward(self, x: Value, r: Value) -> bool:
+        """Give array `r` the buffer of array `x` (same elements in the same order, e.g. a
+        reshape) when that is safe; return False if the caller must copy instead.
+
+        Safe: `x` is owned here and read for the last time (ownership moves to `r`), or `x`
+        is not owned by this region (an input, a constant, a graph output, or a value of an
+        enclosing region), so it outlives every use of `r` here; `r` is then not owned, so it
+        is never freed or updated in place, and leaves regions as a copy.
+        """
+        if r in self.dest:
+            return False
+        frame = self.frame
+        if x in frame.owned:
+            if not frame.last_used_by(x, self.op_index, self.current_op):
+                return False
+            frame.owned[r] = frame.owned.pop(x)
+        self.bind(r, self.get(x))
+        return True
+
     def copy_array(self, v: Value) -> ir.Value:
         """A new `malloc`ed copy of array `v` (owned by nobody yet)."""
         p = self.malloc(self.nbytes(v.type))

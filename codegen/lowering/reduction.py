@@ -31,8 +31,8 @@ PW_LANES = 8
 def _identity(name: str, dtype: np.dtype) -> ir.Constant:
     """The value an output starts from: 0 for sums; for max/min, the value no element beats
     (-inf/inf, INT_MIN/INT_MAX, False/True), which gives NumPy's result on non-empty input."""
-    if name in ("sum", "mean"):
-        return const(dtype, 0)
+    if name in _IDENTITY:
+        return const(dtype, _IDENTITY[name])
     lowest = name == "max"
     if dtype.kind == "f":
         return const(dtype, -np.inf if lowest else np.inf)
@@ -42,8 +42,15 @@ def _identity(name: str, dtype: np.dtype) -> ir.Constant:
     return const(dtype, info.min if lowest else info.max)
 
 
+_IDENTITY = {"sum": 0, "mean": 0, "prod": 1, "any": False, "all": True}
+
+#: reduction -> the ufunc that combines two partial results.
+COMBINE = {"sum": "add", "mean": "add", "prod": "multiply", "max": "maximum", "min": "minimum",
+           "any": "bitwise_or", "all": "bitwise_and"}
+
+
 def _combine_rule(name: str, dtype: np.dtype):
-    ufunc = {"sum": "add", "mean": "add", "max": "maximum", "min": "minimum"}[name]
+    ufunc = COMBINE[name]
     rule = RULES[ufunc][dtype.kind]
     op = ScalarOp(ufunc, (dtype, dtype), dtype)
     return lambda fl, acc, x: rule(fl, [acc, x], op)
@@ -140,7 +147,7 @@ def _reduce_block(fl: FunctionLowering, name: str, base: ir.Value, count: ir.Val
     return b.load(slot, typ=reg_type(acc))
 
 
-@lowers("sum", "max", "min", "mean")
+@lowers(*COMBINE)
 def lower_reduction(fl: FunctionLowering, op: Op) -> None:
     (x,) = op.operands
     r = op.results[0]
