@@ -37,6 +37,8 @@ class CompiledTarget:
       output_types: the graph's output types: returned leaves, then mutated inputs.
       num_outputs: how many outputs are returned leaves.
       out_treedef: rebuilds the returned structure.
+      out_constants: returned leaves that are trace-time constants (None, strings), by their
+        position among the returned leaves; the other leaves are the outputs, in order.
       mutated_inputs: input indices whose final values follow the returned leaves.
       dims: the symbolic dimensions in the ABI's order.
       print_sites: `CompiledGraph.print_sites` (set per call for `fj_print`).
@@ -52,6 +54,7 @@ class CompiledTarget:
     dims: tuple[Dim, ...]
     print_sites: Sequence[Any] = ()
     assert_messages: Sequence[Any] = ()
+    out_constants: dict = dataclasses.field(default_factory=dict)
 
 
 def _leaf_plan(value, t: TensorType):
@@ -157,6 +160,9 @@ def make_plan(target: CompiledTarget, values: Sequence, dims: dict[Dim, int],
         lines.append(f"    _copyto({names[i]}, o{k})")
     results = [_out_converter(t).format(f"o{k}")
                for k, t in enumerate(target.output_types[:target.num_outputs])]
+    for pos in sorted(target.out_constants):
+        ns[f"_k{pos}"] = target.out_constants[pos]
+        results.insert(pos, f"_k{pos}")
     if target.out_treedef == pytree.LEAF:
         lines.append(f"    return {results[0]}")
     else:
