@@ -194,19 +194,23 @@ def _take_infer(types, attrs):
     if x.ndim == 0:
         raise IndexError("too many indices for array: array is 0-dimensional, but 1 were "
                          "indexed")
-    if x.shape[axis] == 0 and idx.is_static and idx.size:
+    if attrs.get("mode") == "index" and x.shape[axis] == 0 and idx.is_static and idx.size:
         raise IndexError(f"index 0 is out of bounds for axis {axis} with size 0")
     return (T.TensorType(x.dtype, tuple(x.shape[:axis]) + tuple(idx.shape) +
                          tuple(x.shape[axis + 1:])),)
 
 
-def _take_reference(x, idx, axis):
+def _take_reference(x, idx, axis, mode):
+    if mode == "take":  # np.take: indices are only checked when there is something to gather
+        return np.take(x, idx, axis=axis)
     return np.asarray(x)[(slice(None),) * axis + (np.asarray(idx),)].copy()
 
 
 register(OpDef("take", _take_infer, _take_reference, SHAPE,
                doc="x[..., idx, ...] / numpy.take: gather along one axis with an integer "
-                   "array (negative indices wrap; out of bounds raises IndexError)"))
+                   "array (negative indices wrap; out of bounds raises IndexError; attr "
+                   "mode='index' checks every index, mode='take' only when the result is "
+                   "non-empty, as NumPy)"))
 
 
 def _is_index_array(it) -> bool:
@@ -281,7 +285,7 @@ def gather(x: Tensor, index) -> Tensor:
     basic = tuple(items[:k]) + (slice(None),) + tuple(items[k + 1:])
     y = getitem(x, basic)
     out_axis = sum(1 for it in items[:k] if not _is_scalar_int(it))
-    result = apply("take", y, idx, axis=out_axis)
+    result = apply("take", y, idx, axis=out_axis, mode="index")
     advanced = [i for i, it in enumerate(items) if i == k or _is_scalar_int(it)]
     if advanced != list(range(advanced[0], advanced[-1] + 1)) and out_axis:
         # Advanced indices separated by a slice or None: NumPy puts the index's axes first.
@@ -303,6 +307,6 @@ def take(a, indices, axis=None, out=None, mode="raise"):
     from .shape import normalize_axis_index
     axis = normalize_axis_index(axis, x.ndim)
     if isinstance(indices, Tensor) and indices.ndim == 0 or _is_scalar_int(indices):
-        return write_out(getitem(x, (slice(None),) * axis + (indices,)), out, "take")
+        return write_out(apply("take", x, indices, axis=axis, mode="take"), out, "take")
     idx = _index_operand(indices, axis, x.type.shape[axis])
-    return write_out(apply("take", x, idx, axis=axis), out, "take")
+    return write_out(apply("take", x, idx, axis=axis, mode="take"), out, "take")

@@ -5,6 +5,8 @@ reshape, transpose and multiply.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import types as T
@@ -84,8 +86,11 @@ def dot(a, b, out=None):
     lead_x = x.type.shape[:-1]
     yk = moveaxis(y, ky_axis, 0)
     rest_y = yk.type.shape[1:]
-    x2 = reshape(x, (-1, kx)) if x.ndim != 1 else x
-    y2 = reshape(yk, (ky, -1))
+    def count(dims):
+        return math.prod(dims) if all(isinstance(d, int) for d in dims) else -1
+
+    x2 = reshape(x, (count(lead_x), kx)) if x.ndim != 1 else x
+    y2 = reshape(yk, (ky, count(rest_y)))
     r = apply("matmul", x2, y2)
     return write_out(reshape(r, tuple(lead_x) + tuple(rest_y)), out, "dot")
 
