@@ -86,8 +86,11 @@ VALUE_ERROR_MESSAGES: tuple[str, ...] = (
     "zero-size array to reduction operation minimum which has no identity",
     "Integers to negative integer powers are not allowed.",
     "negative shift count",
+    "attempt to get argmax of an empty sequence",
+    "attempt to get argmin of an empty sequence",
 )
 VE_EMPTY_MAX, VE_EMPTY_MIN, VE_NEGATIVE_POWER, VE_NEGATIVE_SHIFT = 0, 1, 2, 3
+VE_EMPTY_ARGMAX, VE_EMPTY_ARGMIN = 4, 5
 
 
 def _index_error(err, assert_messages):

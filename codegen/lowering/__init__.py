@@ -1,4 +1,4 @@
 """Lowering rules by op family; importing this package registers them in `lower.LOWERINGS`."""
 
 from . import (control_flow, creation, effects, elementwise, indexing,  # noqa: F401
-               reduction, shape)
+               linalg, reduction, scan, shape)

@@ -16,7 +16,7 @@ import llvmlite.ir as ir
 from ...ir import types as T
 from ...ir.core import Op, Value
 from .. import abi
-from ..llvmtypes import I64, cast, element_ptr, i64, load, store
+from ..llvmtypes import I64, cast, element_ptr, i64, load, mem_type, store
 from ..loops import strided_loop
 from ..lower import FunctionLowering, lowers
 
@@ -134,3 +134,35 @@ def lower_setitem(fl: FunctionLowering, op: Op) -> None:
         store(b, x_, dst, dtype, offsets[0])
 
     strided_loop(b, shape, [strides, v_layout], [base, i64(0)], body)
+
+
+@lowers("take")
+def lower_take(fl: FunctionLowering, op: Op) -> None:
+    """`x[..., idx, ...]` along `axis` with an integer array: result element
+    (o, j, i) = x[o, idx[j] (wrapped once, bounds-checked), i]."""
+    x, idx = op.operands
+    r = op.results[0]
+    b = fl.builder
+    axis = op.attrs["axis"]
+    shape = fl.shape(x.type)
+    from functools import reduce
+    outer = reduce(b.mul, shape[:axis], i64(1))
+    inner = reduce(b.mul, shape[axis + 1:], i64(1))
+    n = shape[axis]
+    count = fl.size(idx.type)
+    src, dtype = fl.get(x), x.type.dtype
+    dst = fl.alloc(r) if r.type.ndim else fl.alloca(mem_type(dtype))
+    from ..loops import for_range
+    with for_range(b, outer, name="o") as o:
+        with for_range(b, count, name="t") as t:
+            raw = load(b, fl.get(idx), idx.type.dtype, t) if idx.type.ndim else fl.get(idx)
+            raw = cast(b, raw, idx.type.dtype, T.INT64)
+            k = b.select(b.icmp_signed("<", raw, i64(0)), b.add(raw, n), raw)
+            if fl.boundscheck:
+                fl.check(b.icmp_unsigned(">=", k, n), abi.STATUS_INDEX_ERROR, [raw, i64(axis), n])
+            s = b.mul(b.add(b.mul(o, n), k), inner)
+            d = b.mul(b.add(b.mul(o, count), t), inner)
+            with for_range(b, inner, name="in") as i:
+                store(b, load(b, src, dtype, b.add(s, i)), dst, dtype, b.add(d, i))
+    if not r.type.ndim:
+        fl.bind(r, load(b, dst, dtype))

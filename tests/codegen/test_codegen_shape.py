@@ -64,3 +64,44 @@ def test_prod_any_all(name, dtype, axis):
         x[1, 2] = np.nan
     check(lambda a: getattr(np, name)(a, axis=axis), [T.TensorType(dtype, x.shape)], x,
           rtol=1e-6 if dtype == np.float32 else 0)
+
+
+F = np.array([[1.0, np.nan, 3.0, 3.0], [5.0, 1.0, 5.0, -1.0], [0.0, 0.0, np.nan, np.nan]])
+
+
+@pytest.mark.parametrize("fn", [
+    lambda a: np.argmax(a), lambda a: np.argmax(a, axis=1), lambda a: np.argmin(a, axis=0),
+    lambda a: np.argmin(a, axis=1, keepdims=True), lambda a: np.cumsum(a, axis=1),
+    lambda a: np.cumprod(a, axis=0), lambda a: np.cumsum(a),
+], ids=range(7))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int32, np.bool_],
+                         ids=lambda d: np.dtype(d).name)
+def test_arg_extrema_and_scans(fn, dtype):
+    x = F.astype(dtype) if np.dtype(dtype).kind == "f" else np.nan_to_num(F).astype(dtype)
+    check(fn, [T.TensorType(dtype, x.shape)], x)
+
+
+@pytest.mark.parametrize("sa,sb", [((3, 4), (4, 5)), ((4,), (4, 5)), ((3, 4), (4,)),
+                                   ((4,), (4,)), ((2, 3, 4), (4, 2)), ((2, 1, 3, 4), (5, 4, 2)),
+                                   ((0, 4), (4, 3)), ((3, 0), (0, 2))], ids=str)
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.float64, np.float32, np.bool_],
+                         ids=lambda d: np.dtype(d).name)
+def test_matmul(sa, sb, dtype):
+    rng = np.random.default_rng(0)
+    a = (rng.standard_normal(sa) * 3).astype(dtype)
+    b = (rng.standard_normal(sb) * 3).astype(dtype)
+    check(lambda x, y: x @ y, [T.TensorType(dtype, sa), T.TensorType(dtype, sb)], a, b,
+          rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+def test_take_and_bounds():
+    x = np.arange(12.0).reshape(3, 4)
+    check(lambda a, i: a[i], [T.TensorType(np.float64, (3, 4)), T.TensorType(np.int64, (5,))],
+          x, np.array([0, 2, -1, 1, 0]))
+    check(lambda a, i: a[:, i], [T.TensorType(np.float64, (3, 4)),
+                                 T.TensorType(np.int32, (2, 2))], x,
+          np.array([[0, 3], [-4, 1]], np.int32))
+    g = make_graph(lambda a, i: a[i], [T.TensorType(np.float64, (3, 4)),
+                                       T.TensorType(np.int64, (2,))])
+    with pytest.raises(IndexError, match="index 3 is out of bounds for axis 0 with size 3"):
+        Native(g)(x, np.array([0, 3]))
