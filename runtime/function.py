@@ -9,7 +9,9 @@ no `ConcreteFunction` serves it yet (Numba's dispatcher, TF's trace cache), and 
 from __future__ import annotations
 
 import functools
+import itertools
 import threading
+import weakref
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -81,14 +83,26 @@ class ConcreteFunction:
             print_sites=list(getattr(compiled, "print_sites", ()) or ()),
             assert_messages=list(getattr(compiled, "assert_messages", ()) or ()))
         self._raise_status = errors.status_raiser(self._target.assert_messages)
-        self._plans: dict[tuple, Callable] = {}
+        self._plans: dict[tuple, Callable] = {}          # hot path: plan key -> plan
+        self._layout_plans: dict[tuple, Callable] = {}   # (signature, layout) -> plan
 
     def plan_for(self, values: Sequence, call_sig: Signature, check: bool) -> Callable:
-        """A call plan for leaves laid out like `values` (checked against the signature first
-        when `check`, which also binds the symbolic dimensions)."""
-        dims = match(self.signature, values, call_sig, self.name) if check or \
-            self.signature.dims else {}
-        return call.make_plan(self._target, values, dims, self._raise_status)
+        """The call plan for leaves laid out like `values` (checked against the signature
+        first when `check`, which also binds the symbolic dimensions). Plans are cached by
+        the call's signature and layout, so even calls that miss the hot path (keyword
+        arguments, containers) generate code only once."""
+        layout = tuple((v.__class__, v.dtype, v.shape, v.strides) if isinstance(v, _ndarray)
+                       else v.__class__ for v in values)
+        key = (call_sig.key, layout)
+        plan = self._layout_plans.get(key)
+        if plan is None:
+            dims = match(self.signature, values, call_sig, self.name) if check or \
+                self.signature.dims else {}
+            plan = call.make_plan(self._target, values, dims, self._raise_status)
+            if len(self._layout_plans) >= _MAX_PLANS:
+                self._layout_plans.clear()
+            self._layout_plans[key] = plan
+        return plan
 
     def __call__(self, *args, **kwargs):
         """Run the compiled code on arguments matching `signature`.
@@ -145,7 +159,9 @@ class Function:
         self._concrete: dict[Any, ConcreteFunction] = {}
         self._plans: dict[tuple, Callable] = {}      # plan key -> plan
         self._plans1: dict[Any, Callable] = {}       # for one-argument calls: leaf key -> plan
+        self._kplans: dict[tuple, tuple] = {}         # keyword/static calls: key -> (gather, plan)
         self._converted = None
+        self._bound: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()   # per instance
         # The hot path skips binding when the call is positional leaves only.
         self._fast = self._binder.simple_positional
         if self._input_signature is not None:
@@ -174,6 +190,18 @@ class Function:
                 except Exception as e:
                     # Native errors are raised by the plan; cut the traceback at the user call.
                     raise errors.user_facing(e)
+        elif self._kplans and not _config._RUN_EAGERLY and not _trace_state.frames:
+            # Keyword or static arguments: a longer key, then the leaves in parameter order.
+            try:
+                hit = self._kplans.get(self._general_key(args, kwargs))
+            except TypeError:            # an unhashable static value: the slow path says so
+                hit = None
+            if hit is not None:
+                gather, plan = hit
+                try:
+                    return plan([args[i] if i.__class__ is int else kwargs[i] for i in gather])
+                except Exception as e:
+                    raise errors.user_facing(e)
         try:
             return self._call_slow(args, kwargs)
         except Exception as e:
@@ -185,13 +213,43 @@ class Function:
             plans.clear()
         plans[_plan_key(args)[0] if len(args) == 1 else _plan_key(args)] = plan
 
+    def _general_key(self, args, kwargs):
+        """The plan key of a call whose arguments are all leaves or static values (by
+        parameter), or None. Static values are keyed with their type (`1 == 1.0 == True`)."""
+        binder = self._binder
+        names = binder.positional_names
+        if len(args) > len(names):
+            return None
+        parts = []
+        for name, a in itertools.chain(zip(names, args), kwargs.items()):
+            if name in binder.static_set:
+                parts.append((a.__class__, a))
+            elif a.__class__ is _ndarray:
+                parts.append((a.dtype, a.shape, a.strides))
+            elif a.__class__ in _SCALAR_CLASSES:
+                parts.append(a.__class__)
+            else:
+                return None
+        return len(args), tuple(kwargs), tuple(parts)
+
+    def _store_general(self, args, kwargs, traced, plan) -> None:
+        key = self._general_key(args, kwargs)
+        names = self._binder.positional_names
+        if key is None or any(k not in self._binder.sig.parameters for k in kwargs):
+            return
+        position = {n: i for i, n in enumerate(names[:len(args)])}
+        gather = tuple(position.get(name, name) for name in traced)
+        if len(self._kplans) >= _MAX_PLANS:
+            self._kplans.clear()
+        self._kplans[key] = (gather, plan)
+
     def _call_slow(self, args, kwargs):
         if _config.functions_run_eagerly():
             return self.python_function(*args, **kwargs)
         if _builder.in_trace():
             # Called from a function being traced: trace into the caller's graph.
             return self._converted_function()(*args, **kwargs)
-        sig, values, _ = signature_of_call(self._binder, args, kwargs)
+        sig, values, traced = signature_of_call(self._binder, args, kwargs)
         if self._input_signature is not None:
             cf = self._signature_function()
             plan = cf.plan_for(values, sig, check=True)
@@ -200,6 +258,8 @@ class Function:
             plan = cf.plan_for(values, sig, check=False)
         if self._fast and not kwargs and len(values) == len(args) and _keyable(args):
             self._store_plan(args, plan)
+        elif self._binder.sig is not None and len(values) == len(traced):
+            self._store_general(args, kwargs, traced, plan)
         return plan(values)
 
     # -- tracing and compiling -------------------------------------------------------------
@@ -272,6 +332,25 @@ class Function:
     @property
     def input_signature(self):
         return None if self._input_signature is None else tuple(self._input_signature)
+
+    def __get__(self, obj, objtype=None):
+        """Decorating a method: `obj.method` is a `Function` of the bound method, one per
+        instance (the instance's attributes are read at trace time, like static values)."""
+        if obj is None:
+            return self
+        try:
+            bound = self._bound.get(obj)
+        except TypeError:                      # unhashable instance: no per-instance cache
+            bound = None
+        if bound is None:
+            bound = Function(self.python_function.__get__(obj, objtype),
+                             input_signature=self._input_signature,
+                             static_argnames=self._binder.static_argnames, **self._options)
+            try:
+                self._bound[obj] = bound
+            except TypeError:
+                pass
+        return bound
 
     def __repr__(self) -> str:
         return f"<flowjit.Function {self._name}>"

@@ -194,6 +194,43 @@ def test_static_argnames_trace_per_value():
         f(x, ["double"])
 
 
+def shifted(x, k, *, scale=1.0, mode="add"):
+    return x * scale + k if mode == "add" else x * scale - k
+
+
+def test_keyword_and_static_calls_reuse_plans_correctly():
+    f = fj.function(shifted, static_argnames=("mode",))
+    x = np.arange(3.0)
+    for _ in range(3):   # the second and third rounds take the keyed hot path
+        np.testing.assert_array_equal(f(x, 1.0, scale=2.0), x * 2 + 1)
+        np.testing.assert_array_equal(f(x, k=1.0, mode="sub"), x - 1)
+        np.testing.assert_array_equal(f(k=2.0, x=x, mode="sub"), x - 2)
+        np.testing.assert_array_equal(f(x, 1, scale=np.float32(3)), x * 3 + 1)
+        np.testing.assert_array_equal(f(x[::2], 1.0, scale=2.0), x[::2] * 2 + 1)
+        np.testing.assert_array_equal(f(x, 1.0, mode="add"), x + 1)
+    assert f.trace_count == 5      # keyword order does not matter: f(k=2.0, x=x) reuses one
+    with pytest.raises(TypeError, match="hashable"):
+        f(x, 1.0, mode=["add"])
+
+
+class Scaler:
+    def __init__(self, w):
+        self.w = w
+
+    @fj.function
+    def apply(self, x):
+        return x * self.w
+
+
+def test_methods_trace_per_instance():
+    a, b = Scaler(2.0), Scaler(3.0)
+    x = np.arange(3.0)
+    np.testing.assert_array_equal(a.apply(x), x * 2)
+    np.testing.assert_array_equal(b.apply(x), x * 3)
+    assert a.apply is a.apply and a.apply.trace_count == 1
+    assert isinstance(Scaler.apply, fj.Function)
+
+
 def test_concurrent_first_calls_trace_once():
     f = fj.function(add_one)
     x = np.arange(100.0)
