@@ -65,8 +65,11 @@ class Store:
                 payload = pickle.load(f)
         except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
             return None
-        meta = types.SimpleNamespace(**payload["meta"])
-        entry = jit.load_object(payload["object"], meta.entry_name)
+        try:
+            meta = types.SimpleNamespace(**payload["meta"])
+            entry = jit.load_object(payload["object"], meta.entry_name)
+        except Exception:    # a damaged or foreign entry: compile afresh (and overwrite it)
+            return None
         _loaded[key] = (meta, entry)
         return meta, entry
 

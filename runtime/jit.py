@@ -13,23 +13,16 @@ import threading
 
 import llvmlite.binding as llvm
 
+from ..codegen import abi
+from ..codegen import target as _target   # initializes the native target once
+
 #: Guards the engine and every trace/compile (Numba's `global_compiler_lock`). Re-entrant: a
 #: trace may call another `fj.function`, which may compile.
 COMPILE_LOCK = threading.RLock()
 
-llvm.initialize_native_target()
-llvm.initialize_native_asmprinter()
-
 #: Part of the disk-cache key: object code is only valid on the same target (Numba's magic tuple).
-TRIPLE = llvm.get_process_triple()
-CPU = llvm.get_host_cpu_name()
-FEATURES = llvm.get_host_cpu_features().flatten()
-MAGIC = (TRIPLE, CPU, FEATURES)
-
-
-def _make_target_machine() -> llvm.TargetMachine:
-    return llvm.Target.from_triple(TRIPLE).create_target_machine(
-        cpu=CPU, features=FEATURES, opt=3, reloc="default", codemodel="jitdefault", jit=True)
+TRIPLE, CPU, FEATURES = _target.TRIPLE, _target.CPU, _target.FEATURES
+MAGIC = _target.MAGIC
 
 
 class _ThreadState(threading.local):
@@ -37,7 +30,7 @@ class _ThreadState(threading.local):
     progress, and an exception raised inside a callback (ctypes cannot propagate it)."""
 
     def __init__(self):
-        self.err = (ctypes.c_int64 * 4)()
+        self.err = (ctypes.c_int64 * abi.ERR_RECORD_SIZE)()
         self.err_addr = ctypes.addressof(self.err)
         self.print_sites = None
         self.callback_error: BaseException | None = None
@@ -47,7 +40,7 @@ STATE = _ThreadState()
 
 # The engine owns the TargetMachine it is given (using it after the engine is gone segfaults),
 # so it gets one of its own; it is a module global and never closed.
-_ENGINE = llvm.create_mcjit_compiler(llvm.parse_assembly(""), _make_target_machine())
+_ENGINE = llvm.create_mcjit_compiler(llvm.parse_assembly(""), _target.make_target_machine())
 
 # Object code MCJIT emits, by module name, captured while `capture_objects` is on (disk cache).
 _captured: dict[str, bytes] = {}
@@ -137,4 +130,4 @@ def _fj_print(site: int, slots: int) -> None:
 
 
 _FJ_PRINT = PRINT_CALLBACK_TYPE(_fj_print)   # kept alive forever: native code holds its address
-llvm.add_symbol("fj_print", ctypes.cast(_FJ_PRINT, ctypes.c_void_p).value)
+llvm.add_symbol(abi.PRINT_SYMBOL, ctypes.cast(_FJ_PRINT, ctypes.c_void_p).value)
