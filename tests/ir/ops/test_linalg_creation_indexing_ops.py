@@ -85,7 +85,8 @@ def test_eye_identity_like(n, m, k, dtype):
           np.zeros((), np.float64))
     x = np.ones((n, 2), dtype)
     check(lambda a: (np.zeros_like(a), np.ones_like(a, dtype=np.float32),
-                     np.full_like(a, 7), np.empty_like(a) * 0), x)
+                     np.full_like(a, 7), np.zeros_like(a, shape=(2, n))), x)
+    assert trace(lambda a: np.empty_like(a), x).graph.outputs[0].type.shape == x.shape
     check(lambda a: (creation.zeros((n, 2)) + a, creation.ones(n, np.int32) + 1,
                      creation.full((2, n), 3.5)), x)
 
