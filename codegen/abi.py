@@ -15,7 +15,12 @@ Every compiled graph is one function
   builds. Output buffers are unspecified after a failure.
 * `print` calls back `void fj_print(i64 site, ptr slots)`: `slots` is `ptr[2*n]`, a data
   pointer and a pointer to an `i64[ndim]` shape array per operand of print site `site`
-  (`CompiledGraph.print_sites[site]`).
+  (`CompiledGraph.print_sites[site]`). Site ids are numbered from 0 in each compiled graph,
+  so the callback must know which graph is running (the runtime keeps the running call's
+  `print_sites` in thread-local state). 0-d operands are passed through a stack slot; bool
+  data is one byte per element.
+* Failure paths return at once: temporaries allocated before a failure are not freed (a
+  bounded leak per failing call).
 """
 
 from __future__ import annotations
