@@ -29,7 +29,7 @@ state functions can name it and the operator can report it by name.
 
 import gast
 
-from ..pyct import anno, cfg, parser, qual_names, templates, transformer
+from ..pyct import anno, cfg, qual_names, templates, transformer
 from ..pyct.static_analysis import activity, liveness, reaching_definitions
 
 # Methods that mutate Python containers: a loop calling them has effects that are not

@@ -32,7 +32,7 @@ import sys
 import numpy as np
 
 from . import py_builtins, staging_errors, tensors
-from .variables import Undefined, UndefinedReturnValue, is_undefined
+from .variables import UndefinedReturnValue, is_undefined
 from ...errors import StagingError
 
 # Exceptions that make a staged Python-range loop fall back to unrolling: what typically goes

@@ -33,12 +33,7 @@ def parse(source, first_lineno=1):
     Columns are those of the dedented text; lines are the user's, so code compiled from the
     returned tree reports the user's lines in tracebacks.
     """
-    text = textwrap.dedent(source)
-    try:
-        tree = ast.parse(text)
-    except SyntaxError:
-        # A lambda or a decorator continuation can be cut mid-expression: callers handle it.
-        raise
+    tree = ast.parse(textwrap.dedent(source))
     ast.increment_lineno(tree, first_lineno - 1)
     return gast.ast_to_gast(tree)
 
