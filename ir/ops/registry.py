@@ -71,4 +71,9 @@ def register(opdef: OpDef) -> OpDef:
 
 def get(name: str) -> OpDef:
     """The registered op called `name`; `KeyError` if there is none."""
+    if name not in OPS:
+        # The op families register themselves when `ir.tracing` imports them; a pass or test
+        # that looks an op up before anything traced must not depend on import order.
+        from .. import tracing  # noqa: F401
+        from ..passes import fusion  # noqa: F401
     return OPS[name]
