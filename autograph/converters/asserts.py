@@ -1,7 +1,6 @@
 """`assert test, msg` -> `ag__.assert_(test, lambda: msg)`: the message is built lazily, only
 if the assertion fails, as Python does."""
 
-
 from ..pyct import templates, transformer
 
 

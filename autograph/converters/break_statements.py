@@ -6,7 +6,6 @@ A loop's `else:` clause runs when the loop did not break: it moves after the loo
 an `else:` clause.
 """
 
-
 from ..pyct import anno, templates, transformer
 
 
