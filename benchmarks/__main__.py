@@ -93,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
             init_ms[impl.name] = ms
             print(f"[bench] {impl.name}: one-time warm-up {ms:.1f} ms", file=sys.stderr, flush=True)
 
+    machine_facts = machine.machine_info(args.threads)  # load average before we add to it
     print("[bench] measuring copy bandwidth", file=sys.stderr, flush=True)
     bandwidth = machine.copy_bandwidth(nbytes=256 * 2**20)
 
@@ -111,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
             "quick": args.quick,
             "rounds": rounds,
             "min_sample_ms": min_sample_ns / 1e6,
-            "machine": machine.machine_info(args.threads),
+            "machine": machine_facts,
             "versions": machine.versions(fj.version if fj is not None else None),
             "copy_bandwidth": bandwidth,
             "warm_up_ms": init_ms,

@@ -67,13 +67,17 @@ def cpu_model() -> str:
 
 
 def machine_info(threads: int | None) -> dict:
-    """CPU model, logical core count, cores this process may use, memory, OS, thread setting."""
+    """CPU model, logical core count, cores this process may use, memory, OS, thread setting,
+    and the 1-minute load average (call it at the start of the run)."""
     info = {
         "cpu_model": cpu_model(),
         "cpu_count": os.cpu_count(),
         "cpus_allowed": len(os.sched_getaffinity(0)),
         "threads_setting": threads if threads is not None else "default (unpinned)",
         "platform": platform.platform(),
+        # Other processes on the machine skew absolute times (ratios less so, thanks to the
+        # interleaved rounds): the report shows this so a reader can judge the numbers.
+        "load_average_1m": round(os.getloadavg()[0], 2),
     }
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():

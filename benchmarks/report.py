@@ -93,7 +93,8 @@ def to_markdown(run: dict[str, Any]) -> str:
         f"- Date: {h['date']}",
         f"- Machine: {m['cpu_model']}, {m['cpu_count']} logical cores "
         f"({m['cpus_allowed']} used), {m.get('memory_gib', '?')} GiB; "
-        f"threads: {m['threads_setting']}",
+        f"threads: {m['threads_setting']}; load average at start: "
+        f"{m.get('load_average_1m', '?')}",
         f"- Versions: {vers}" + (f"; not run: {', '.join(missing)}" if missing else ""),
         f"- Memory bandwidth (NumPy copy, read + write): {bw['gb_per_s']:.1f} GB/s",
         "- One-time library warm-up before the workloads (excluded from first calls): "
@@ -139,17 +140,25 @@ def to_markdown(run: dict[str, Any]) -> str:
             cells.append(_fmt_ratio(r))
         lines.append(f"| {wl.name} | {_cell(wl.size)} | " + " | ".join(cells) + " |")
 
+    counts = {"pass": 0, "fail": 0, "n/a": 0}
+    for wl in workloads:
+        for t in wl.targets:
+            counts[t.status] = counts.get(t.status, 0) + 1
     lines += [
         "",
         "## Targets (issue #5)",
+        "",
+        f"{counts['pass']} pass, {counts['fail']} fail, {counts['n/a']} not measurable "
+        "(flowjit or the peer unavailable). A wrong flowjit result fails every target.",
         "",
         "| workload | target | measured | status | detail |",
         "|---|---|---:|---|---|",
     ]
     for wl in workloads:
         for t in wl.targets:
-            if t.detail.startswith("flowjit unavailable") and h.get("flowjit_unavailable"):
-                t = dataclasses.replace(t, detail="flowjit unavailable (see above)")
+            if t.detail.startswith("flowjit unavailable"):
+                # The full reason is in the Results table (and the JSON); one is enough.
+                t = dataclasses.replace(t, detail="flowjit unavailable (see Results)")
             status = {"pass": "PASS", "fail": "**FAIL**"}.get(t.status, t.status)
             lines.append(f"| {wl.name} | {_cell(t.target)} | {t.measured} | {status} | {_cell(t.detail)} |")
 
