@@ -113,13 +113,19 @@ def indexed_shape(entries, shape) -> tuple:
     return tuple(out)
 
 
+def _as_slice(start: int, stop: int, step: int) -> slice:
+    # `slice.indices` gives stop == -1 for a negative step that runs through index 0; as a
+    # slice bound -1 would mean "the last element", so it becomes None (through the start).
+    return slice(start, None if stop < 0 else stop, step)
+
+
 def numpy_index(entries, traced_values) -> tuple:
     """The NumPy index tuple equivalent to `entries` (for the reference implementations)."""
     out = []
     for entry in entries:
         kind = entry[0]
         out.append({"int": lambda: entry[1], "dynamic": lambda: int(traced_values[entry[1]]),
-                    "slice": lambda: slice(*entry[1:]), "full": lambda: slice(None),
+                    "slice": lambda: _as_slice(*entry[1:]), "full": lambda: slice(None),
                     "newaxis": lambda: None}[kind]())
     return tuple(out)
 
