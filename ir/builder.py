@@ -14,6 +14,18 @@ from .core import BlockArg, Op, Region, Value
 from .types import TensorType
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# flowjit's own code: its subpackages and top-level modules. The repository root is the package,
+# so `tests/` and `examples/` sit beside them and are user code.
+_INTERNAL_DIRS = tuple(os.path.join(_PACKAGE_DIR, d) + os.sep
+                       for d in ("autograph", "ir", "codegen", "runtime"))
+
+
+def _is_internal(filename: str) -> bool:
+    path = os.path.abspath(filename)
+    if path.startswith(_INTERNAL_DIRS) or os.path.dirname(path) == _PACKAGE_DIR:
+        return True
+    # NumPy's Python-level wrappers (np.sum -> _wrapreduction) sit between user code and us.
+    return filename.startswith("<frozen") or f"{os.sep}numpy{os.sep}" in path
 
 
 class _Frame:
@@ -86,8 +98,7 @@ def user_location() -> Location | None:
     frame = sys._getframe(1)
     while frame is not None:
         filename = frame.f_code.co_filename
-        if not os.path.abspath(filename).startswith(_PACKAGE_DIR + os.sep) and \
-                not filename.startswith("<frozen") and "numpy" not in filename.split(os.sep)[-3:-1]:
+        if not _is_internal(filename):
             lineno = frame.f_lineno
             return Location(filename, lineno, linecache.getline(filename, lineno).rstrip(),
                             frame.f_code.co_name)
