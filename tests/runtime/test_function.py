@@ -292,6 +292,21 @@ def test_decorator_forms_and_wrapping():
     assert a.__name__ == "a" and a.__doc__ == "Doc of a." and a.python_function.__name__ == "a"
 
 
+def dot_plus(x, y):
+    return (x * y).sum() + x[0]
+
+
+def test_codegen_options_reach_the_compiler():
+    x = np.arange(4.0)
+    fast = fj.function(dot_plus, fastmath=True).get_concrete_function(x, x)
+    strict = fj.function(dot_plus).get_concrete_function(x, x)
+    assert " fast " in fast.llvm_ir and " fast " not in strict.llvm_ir
+    plain = fj.function(dot_plus, autograph=False)
+    assert plain(x, x) == dot_plus(x, x)
+    unchecked = fj.function(lambda x, i: x[i] * 2, boundscheck=False)
+    assert unchecked(x, 1) == 2.0
+
+
 # -- input_signature and concrete functions ----------------------------------------------------
 
 def test_input_signature_one_trace_for_all_lengths():
