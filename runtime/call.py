@@ -75,11 +75,10 @@ def _leaf_plan(value, t: TensorType):
 
 
 def _out_converter(t: TensorType) -> str:
-    # 0-d results come back as NumPy does (a NumPy scalar), or as the Python scalar a weak
-    # value is eagerly (`n + 1` for a Python int n is a Python int).
-    if t.shape:
-        return "{}"
-    return "{}.item()" if t.weak else "{}[()]"
+    # API.md: "a 0-d result comes back as a NumPy scalar (as NumPy itself does)", a weak one
+    # too (its example: `collatz_steps(np.int64(27)) -> np.int64(111)`): every result then has
+    # the dtype NumPy gives the eager value (a Python int -> int64, float -> float64).
+    return "{}" if t.shape else "{}[()]"
 
 
 def make_plan(target: CompiledTarget, values: Sequence, dims: dict[Dim, int],

@@ -29,9 +29,10 @@ def assert_same_value(got, want, path="result", rtol=1e-12):
         assert np.asarray(g).dtype == np.asarray(w).dtype, \
             f"{where}: dtype {np.asarray(g).dtype} != eager {np.asarray(w).dtype}"
         assert np.shape(g) == np.shape(w), f"{where}: shape {np.shape(g)} != {np.shape(w)}"
-        # A NumPy scalar stays a NumPy scalar, a Python scalar a Python scalar, an array an array.
+        # An array stays an array; a 0-d result is a NumPy scalar (API.md), also where the eager
+        # value is a Python scalar (whose dtype, compared above, is NumPy's for it).
         kind = lambda v: "array" if isinstance(v, np.ndarray) else (  # noqa: E731
-            "numpy" if isinstance(v, np.generic) else type(v).__name__)
+            "scalar" if isinstance(v, (np.generic, bool, int, float)) else type(v).__name__)
         assert kind(g) == kind(w), f"{where}: {kind(g)} != eager {kind(w)}"
         if np.asarray(w).dtype.kind == "f":
             np.testing.assert_allclose(g, w, rtol=rtol, atol=0, equal_nan=True, err_msg=where)

@@ -51,10 +51,10 @@ def test_weak_python_scalars_follow_nep50(a, dtype):
     assert_same_as_eager(axpy, a, x, x)
 
 
-def test_all_weak_arithmetic_returns_python_scalars():
+def test_all_weak_arithmetic_returns_numpy_scalars_of_pythons_dtype():
     f = assert_same_as_eager(mixed, 3, 4)
-    assert type(f(3, 4)) is int
-    assert type(f(2.5, 4)) is float
+    assert type(f(3, 4)) is np.int64
+    assert type(f(2.5, 4)) is np.float64
 
 
 def test_float32_result_of_weak_float_argument_stays_float32():
@@ -498,4 +498,7 @@ def test_assert_same_value_helper_catches_dtype_and_kind():
     with pytest.raises(AssertionError):
         assert_same_value(np.float32(1), np.float64(1))
     with pytest.raises(AssertionError):
-        assert_same_value(1.0, np.float64(1))
+        assert_same_value(np.array([1.0]), np.float64(1))
+    with pytest.raises(AssertionError):
+        assert_same_value(np.int64(1), 1.0)
+    assert_same_value(np.float64(1), 1.0)  # a Python float comes back as a NumPy float64

@@ -93,12 +93,12 @@ def test_plan_zero_d_leaves_of_every_kind(value):
     assert type(out) is np.float64          # strong 0-d output -> NumPy scalar
 
 
-def test_plan_weak_output_is_a_python_scalar():
+def test_plan_weak_output_is_a_numpy_scalar():
     entry = fj_native.map_entry(np.int64, 1, "{r} = add i64 {a0}, 1")
     t = TensorType(np.int64, (), weak=True)
     plan = call.make_plan(target(entry, [t], [t]), [5], {}, never)
     out = plan([41])
-    assert out == 42 and type(out) is int
+    assert out == 42 and type(out) is np.int64
     with pytest.raises(OverflowError):
         plan([2 ** 70])
 
