@@ -82,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if bad else 0
 
     rounds = args.rounds or (3 if args.quick else 15)
+    if rounds < 1:
+        print("error: --rounds must be >= 1", file=sys.stderr)
+        return 2
     min_sample_ns = int((args.min_sample_ms or (1.0 if args.quick else 20.0)) * 1e6)
     warmup_ns = int((5 if args.quick else 100) * 1e6)
 

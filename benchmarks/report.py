@@ -49,6 +49,13 @@ def _fmt_ratio(x: float | None) -> str:
     return "-" if x is None else f"{x:.2f}x"
 
 
+def _fmt_iqr(res: ImplResult, unit: str) -> str:
+    """IQR with its size relative to the median: a large one flags a noisy measurement."""
+    if res.iqr_ns is None or not res.median_ns:
+        return "-"
+    return f"{_fmt_time(res.iqr_ns, unit)} ({res.iqr_ns / res.median_ns:.0%})"
+
+
 def _row(wl: WorkloadResult, res: ImplResult) -> str:
     label = res.impl
     if res.scaled_from:
@@ -73,7 +80,7 @@ def _row(wl: WorkloadResult, res: ImplResult) -> str:
         bw = f"{res.gb_per_s:.1f} GB/s"
     return (
         f"| {wl.name} | {label} | {first} | {_fmt_time(res.median_ns, wl.unit)} | "
-        f"{_fmt_time(res.iqr_ns, wl.unit)} | {_fmt_ratio(res.vs_numpy)} | {_cell(check)} | {bw} |"
+        f"{_fmt_iqr(res, wl.unit)} | {_fmt_ratio(res.vs_numpy)} | {_cell(check)} | {bw} |"
     )
 
 
@@ -104,13 +111,23 @@ def to_markdown(run: dict[str, Any]) -> str:
         f"per-round ratios (>1 = faster than the other).",
         "",
     ]
+    load = m.get("load_average_1m")
+    if isinstance(load, (int, float)) and load > 0.5 * (m.get("cpu_count") or 1):
+        lines += [
+            f"**Warning: the machine was busy** (load average {load} on {m['cpu_count']} "
+            "cores when the run started). Absolute times are inflated and noisy (see the IQR "
+            "column); multithreaded BLAS rows (`mlp_layer`, `rnn`) can be slowed by orders of "
+            "magnitude by thread oversubscription. Ratios from interleaved rounds are more "
+            "robust, but prefer an idle machine and `--threads 1`.",
+            "",
+        ]
     if h.get("flowjit_unavailable"):
         lines += [f"**flowjit unavailable**: {_cell(h['flowjit_unavailable'])}", ""]
 
     lines += [
         "## Results",
         "",
-        "| workload | implementation | first call | steady median | IQR | vs NumPy | check | bandwidth |",
+        "| workload | implementation | first call | steady median | IQR (% of median) | vs NumPy | check | bandwidth |",
         "|---|---|---:|---:|---:|---:|---|---:|",
     ]
     workloads: list[WorkloadResult] = run["workloads"]

@@ -84,3 +84,13 @@ def test_harness_and_report_render(tmp_path):
     assert data["workloads"][0]["results"]["numpy"]["median_ns"] > 0
     text = md_path.read_text()
     assert "| dispatch | numpy |" in text and "## Targets" in text
+
+
+def test_cli_check_only_and_list(capsys):
+    from benchmarks.__main__ import main
+
+    assert main(["--list"]) == 0
+    assert "kmeans_step" in capsys.readouterr().out
+    assert main(["--check-only", "--quick", "--only", "dispatch", "--impls", "numpy"]) == 0
+    assert "dispatch" in capsys.readouterr().out
+    assert main(["--only", "nope"]) == 2
