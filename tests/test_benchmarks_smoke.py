@@ -5,7 +5,8 @@ they import and accept the workload) must match NumPy: same dtype, shape and val
 workload's tolerance. A documented semantic difference of a *peer* (Numba computing GELU in
 float64 because it ignores NEP 50) is accepted; flowjit has no such allowance. Rows that are
 unavailable (library missing, workload not supported yet) are not asserted on: the benchmark
-table reports them. No timing is asserted. Importing JAX here enables its x64 mode for this
+table reports them. No timing is asserted. Budget: under 20 s (Numba's kmeans_step compile is
+left to the full suite). Importing JAX here enables its x64 mode for this
 process.
 """
 
@@ -31,8 +32,14 @@ def impls():
     return peers.make_impls()
 
 
+# Numba needs ~6 s (more on a busy machine) to compile kmeans_step, over a third of this
+# file's budget; the full suite still checks it on every run.
+SKIPPED_FOR_TIME = {("numba", "kmeans_step")}
+
+
 @pytest.mark.parametrize("name", list(workloads.WORKLOADS))
 def test_every_available_implementation_matches_numpy(name, impls):
+    impls = [i for i in impls if (i.name, name) not in SKIPPED_FOR_TIME]
     outcome = harness.check_workload(workloads.WORKLOADS[name], impls, quick=True)
     assert isinstance(outcome["numpy"], harness.Check) and outcome["numpy"].ok
     wrong = {
