@@ -50,13 +50,24 @@ def _should_convert(fn):
     return not conversion.is_converted_code(fn.__code__)
 
 
+def _numpy_traced_argument_redirect(f, args, kwargs):
+    """flowjit's implementation of a NumPy callable that NumPy itself never dispatches to
+    traced values (`np.zeros(x.shape)` with a symbolic dimension, `np.arange(n)`,
+    `np.float32(x)`), when an argument is traced; else None (call `f` as it is)."""
+    module = getattr(f, "__module__", None) or ""
+    if not (module == "numpy" or module.startswith("numpy.")):
+        return None
+    from ...ir.ops.creation import traced_argument_function
+    return traced_argument_function(f, args, kwargs)
+
+
 def converted_call(f, args, kwargs):
     """Calls `f(*args, **kwargs)` from converted code, converting `f` if it is user code."""
     kwargs = kwargs or {}
     for a in args:
         if isinstance(a, variables.Undefined):
             a._unbound()
-    overload = _overload(f)
+    overload = _overload(f) or _numpy_traced_argument_redirect(f, args, kwargs)
     if overload is not None:
         return overload(*args, **kwargs)
     if _is_flowjit_function(f):

@@ -18,8 +18,10 @@ _globals = itertools.count()
 @lowers("full")
 def lower_full(fl: FunctionLowering, op: Op) -> None:
     """`np.full(shape, fill, dtype)`: the fill value (operand 0) cast to `dtype`, then stored
-    in every element (LLVM turns the loop into a memset or a vector store loop)."""
-    (fill,) = op.operands
+    in every element (LLVM turns the loop into a memset or a vector store loop). The other
+    operands are the run-time sizes of the symbolic dimensions, which the lowering reads from
+    the ABI's dimension array instead."""
+    fill = op.operands[0]
     r = op.results[0]
     value = cast(fl.builder, fl.get(fill), fill.type.dtype, r.type.dtype)
     if not r.type.ndim:
