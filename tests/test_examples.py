@@ -19,6 +19,8 @@ def load(name):
     ("quickstart", (), "collatz_steps(27) = np.int64(111)"),
     ("collatz", (20_000,), "start 17647, 278 steps"),
     ("newton", (10_000,), "eager NumPy check passes"),
+    ("kmeans", (1, 2), "labels equal eager NumPy's exactly"),
+    ("softmax_layernorm", (64, 32, 1), "trace_count 1 and 1; eager NumPy check passes"),
 ])
 def test_example_runs_and_checks_itself(name, args, expected, capsys):
     load(name).main(*args)
