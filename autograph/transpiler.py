@@ -6,7 +6,7 @@ import gast
 
 from .converters import (asserts, break_statements, call_trees, conditional_expressions,
                          continue_statements, control_flow, functions, logical_expressions,
-                         print_calls, return_statements)
+                         print_calls, return_statements, slices)
 from . import unsupported_features
 from .pyct import anno, naming, origin_info, parser, transformer
 
@@ -21,6 +21,7 @@ PIPELINE = (
     asserts,                  # assert -> ag__.assert_
     print_calls,              # print -> ag__.print_
     call_trees,               # f(x) -> ag__.converted_call(f, (x,), None)
+    slices,                   # a[k] = v -> a = ag__.set_item(a, k, v)
     conditional_expressions,  # a if c else b -> ag__.if_exp
     logical_expressions,      # and / or / not / chained comparisons -> ag__.and_ ...
     control_flow,             # if / while / for -> ag__.if_stmt / while_stmt / for_stmt

@@ -89,6 +89,7 @@ def _staged_if(cond, body, orelse, get_state, set_state, names, nouts, site):
             keep.append(i)
             values.append(v)
         plan["keep"], plan["true_outs"] = keep, outs
+        plan.setdefault("leaf_names", [])[:] = _leaf_names([names[i] for i in keep], values)
         return tuple(values)
 
     def false_fn():
@@ -104,7 +105,9 @@ def _staged_if(cond, body, orelse, get_state, set_state, names, nouts, site):
         return tuple(values)
 
     try:
-        results = ir.cond(cond, true_fn, false_fn, names=list(names[:nouts]))
+        # One name per flattened output leaf (a returned tuple has several); true_fn fills it
+        # in once it knows the values, before `cond` reads it.
+        results = ir.cond(cond, true_fn, false_fn, names=plan.setdefault("leaf_names", []))
     except StagingError as e:
         if getattr(e, "_ag_located", False) or "is assigned only in" in str(e):
             raise
@@ -148,20 +151,22 @@ def _staged_while(test, body, get_state, set_state, names, site):
     init = _fill_undefined(tuple(get_state()), lambda: body(), get_state, set_state, names,
                            site)
 
-    def cond_fn(*state):
-        set_state(state)
+    flat = _FlatState(init, names)
+
+    def cond_fn(*leaves):
+        set_state(flat.unflatten(leaves))
         return test()
 
-    def body_fn(*state):
-        set_state(state)
+    def body_fn(*leaves):
+        set_state(flat.unflatten(leaves))
         body()
-        return tuple(get_state())
+        return flat.flatten(get_state())
 
     try:
-        final = ir.while_loop(cond_fn, body_fn, init, names=list(names))
+        final = ir.while_loop(cond_fn, body_fn, flat.leaves, names=flat.names)
     except StagingError as e:
         raise staging_errors.located(e, site, "loop") from None
-    set_state(tuple(final))
+    set_state(flat.unflatten(final))
 
 
 # -- for -----------------------------------------------------------------------------------------
@@ -225,21 +230,23 @@ class _Loop:
                                 self.get_state, self.set_state, self.names, self.site)
         iv_name = "_".join(sorted(n for n in self.iterate_names if n)) or "itr"
 
-        def cond_fn(iv, *state):
-            self.set_state(state)
+        flat = _FlatState(state, self.names)
+
+        def cond_fn(iv, *leaves):
+            self.set_state(flat.unflatten(leaves))
             return self._test(in_range(iv))
 
-        def body_fn(iv, *state):
-            self.set_state(state)
+        def body_fn(iv, *leaves):
+            self.set_state(flat.unflatten(leaves))
             self.body(item(iv))
-            return (iv + step,) + tuple(self.get_state())
+            return (iv + step,) + flat.flatten(self.get_state())
 
         try:
-            final = ir.while_loop(cond_fn, body_fn, (iv_init,) + state,
-                                  names=[iv_name] + list(self.names))
+            final = ir.while_loop(cond_fn, body_fn, (iv_init,) + flat.leaves,
+                                  names=[iv_name] + flat.names)
         except StagingError as e:
             raise staging_errors.located(e, self.site, "loop") from None
-        self.set_state(tuple(final[1:]))
+        self.set_state(flat.unflatten(final[1:]))
 
     def staged_range(self, start, stop, step):
         """`for i in range(start, stop, step)` as a while_loop over `i` itself."""
@@ -317,6 +324,38 @@ class _Loop:
 
 # -- helpers -------------------------------------------------------------------------------------
 
+def _leaf_names(names, values):
+    """One name per flattened leaf of `values` (a variable holding a tuple has several)."""
+    pytree = tensors.ir().pytree
+    out = []
+    for name, v in zip(names, values):
+        out += [name] * len(pytree.flatten(v)[0])
+    return out
+
+
+class _FlatState:
+    """A loop's state as the flat tuple of leaves `while_loop` carries (a variable may hold a
+    tuple, e.g. a returned `(i, j)`), and back."""
+
+    def __init__(self, state, names):
+        pytree = tensors.ir().pytree
+        self._pytree = pytree
+        leaves, self.treedef = pytree.flatten(tuple(state))
+        self.leaves = tuple(leaves)
+        self.names = _leaf_names(names, state)
+
+    def flatten(self, state):
+        leaves, treedef = self._pytree.flatten(tuple(state))
+        if treedef != self.treedef:
+            raise StagingError(f"a loop variable changes structure between iterations "
+                               f"({self.treedef} before the loop, {treedef} after one); "
+                               f"keep each variable's tuples and lists the same shape.")
+        return tuple(leaves)
+
+    def unflatten(self, leaves):
+        return tuple(self._pytree.unflatten(self.treedef, list(leaves)))
+
+
 def _dry_run(fn, set_state, restore):
     """Traces `fn()` into a region that is then thrown away; returns what `fn` returned.
 
@@ -378,6 +417,10 @@ def _zero_like(value, name, site):
         return np.zeros_like(value)[()] if np.ndim(value) == 0 else np.zeros_like(value)
     if value is None:
         return None
+    if isinstance(value, (tuple, list)):  # A returned tuple: a zero per leaf.
+        return type(value)(_zero_like(v, name, site) for v in value)
+    if isinstance(value, dict):
+        return {k: _zero_like(v, name, site) for k, v in value.items()}
     raise StagingError(f"'{name}' holds a {type(value).__name__} inside traced control flow "
                        f"and has no value before it.\n  at:  {site.excerpt()}\n"
                        f"  fix: give `{name}` a value before the `if`/loop.")

@@ -17,12 +17,27 @@ def _leaves(x):
 
 
 def print_(*args, sep=" ", end="\n", file=None, flush=False):
-    """`print(...)`: a `print` op if an argument holds a traced value, else Python's print."""
+    """`print(...)`: a `print` op while tracing, else Python's print.
+
+    Inside a trace the print is staged even when no argument is traced: eagerly it prints at
+    every call, in program order (and only if its branch runs), which a print run once at
+    trace time would not do.
+    """
     if file is None and tensors.any_tensor(_leaves(args)):
         tensors.ir().print_(*args, sep=sep, end=end)
         return None
+    if file is None and tensors.in_trace():
+        _print_op(args, sep, end)
+        return None
     builtins.print(*args, sep=sep, end=end, file=file, flush=flush)
     return None
+
+
+def _print_op(args, sep, end):
+    """A `print` op whose arguments are all Python values (its template has no slots)."""
+    from flowjit.ir import builder
+    from flowjit.ir.ops import effects
+    builder.emit(effects.OPS_PRINT, [], {"template": tuple(args), "sep": sep, "end": end})
 
 
 def assert_(test, msg_fn=None):

@@ -15,16 +15,23 @@ def any_tensor(values):
     return any(is_tensor(v) for v in values)
 
 
+def in_trace():
+    """Whether a graph is being traced now (ops emitted now run at every call)."""
+    builder = sys.modules.get("flowjit.ir.builder")
+    return builder is not None and builder.in_trace()
+
+
 def ir():
     """The IR functions the operators stage ops with (imported on first staged use)."""
-    from flowjit.ir import builder, tracing
+    from flowjit.ir import builder, pytree, tracing
     from flowjit.ir.ops import control_flow, effects
-    return _IR(builder, tracing, control_flow, effects)
+    return _IR(builder, tracing, control_flow, effects, pytree)
 
 
 class _IR:
-    def __init__(self, builder, tracing, control_flow, effects):
+    def __init__(self, builder, tracing, control_flow, effects, pytree):
         self.builder = builder
+        self.pytree = pytree
         self.tracing = tracing
         self.cond = control_flow.cond
         self.while_loop = control_flow.while_loop

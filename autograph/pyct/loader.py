@@ -15,6 +15,7 @@ import gast
 from . import templates
 
 _FACTORY = "ag__factory"
+_CONVERTED = "ag__converted"
 
 
 def _factory_module(fn_node, freevars):
@@ -47,6 +48,10 @@ def load_function(fn_node, original, extra_cells, filename):
     """
     fn_node = templates.copy_clean(fn_node)
     fn_node.decorator_list = []
+    # Inside the factory the def gets a reserved name: under its own name it would bind a
+    # factory local, and a recursive call (a global name in the user's code) would resolve to
+    # that local instead of the module's global. The code object gets its names back below.
+    fn_node.name = _CONVERTED
     code = original.__code__
     cells = dict(zip(code.co_freevars, original.__closure__ or ()))
     for name, value in extra_cells.items():
@@ -56,6 +61,7 @@ def load_function(fn_node, original, extra_cells, filename):
     factory_code = next(c for c in compiled.co_consts if isinstance(c, types.CodeType))
     inner = next(c for c in factory_code.co_consts
                  if isinstance(c, types.CodeType) and c.co_name == fn_node.name)
+    inner = inner.replace(co_name=code.co_name, co_qualname=code.co_qualname)
     closure = tuple(cells[name] for name in inner.co_freevars)
     new = types.FunctionType(inner, original.__globals__, original.__name__,
                              original.__defaults__, closure)
