@@ -66,7 +66,6 @@ class ConcreteFunction:
         self.graph = graph
         self.pass_log = list(pass_log)
         self.llvm_ir = getattr(compiled, "llvm_ir", "")
-        self.asm = getattr(compiled, "asm", "")
         out_treedef, out_constants = outputs or (trace_result.out_treedef, {})
         self.structured_outputs = out_treedef
         self._compiled = compiled
@@ -85,6 +84,12 @@ class ConcreteFunction:
         self._raise_status = errors.status_raiser(self._target.assert_messages)
         self._plans: dict[tuple, Callable] = {}          # hot path: plan key -> plan
         self._layout_plans: dict[tuple, Callable] = {}   # (signature, layout) -> plan
+
+    @property
+    def asm(self) -> str:
+        """The machine code as assembly text, generated on first access (printing assembly
+        costs as much as a third of a compile, so the first call does not pay for it)."""
+        return getattr(self._compiled, "asm", "")
 
     def plan_for(self, values: Sequence, call_sig: Signature, check: bool) -> Callable:
         """The call plan for leaves laid out like `values` (checked against the signature

@@ -16,12 +16,16 @@ import llvmlite.ir as ir
 import numpy as np
 
 from ...ir import types as T
-from ...ir.core import Op
+from ...ir.core import Literal, Op
+from ...ir.ops import registry as _registry
+from ...ir.passes.fusion import reduction_axes
 from .. import abi
-from ..llvmtypes import I64, PTR, cast, const, i64, load, reg_type, store
-from ..loops import broadcast_loop, for_range
+from ..llvmtypes import (I64, PTR, cast, const, element_ptr, i64, load, mem_type, reg_type,
+                         store)
+from ..loops import broadcast_loop, for_range, strided_loop
 from ..lower import FunctionLowering, lowers
-from .scalar import RULES, ScalarOp
+from . import elementwise as _elementwise
+from .scalar import RULES, ScalarOp, emit_scalar_op
 
 #: Pairwise summation's block size and unroll factor (NumPy's PW_BLOCKSIZE and its 8 lanes).
 PW_BLOCKSIZE = 128
@@ -50,6 +54,12 @@ COMBINE = {"sum": "add", "mean": "add", "prod": "multiply", "max": "maximum", "m
 
 
 def _combine_rule(name: str, dtype: np.dtype):
+    if name in ("max", "min") and dtype.kind == "f":
+        # `llvm.maximum`/`llvm.minimum` propagate NaN as NumPy's max/min do, and LLVM
+        # vectorizes their reductions without fast-math (a select chain stays scalar). They
+        # order -0.0 below 0.0; NumPy's own SIMD reductions give either zero on such ties.
+        intrinsic = "maximum" if name == "max" else "minimum"
+        return lambda fl, acc, x: fl.call_intrinsic(intrinsic, [acc, x])
     ufunc = COMBINE[name]
     rule = RULES[ufunc][dtype.kind]
     op = ScalarOp(ufunc, (dtype, dtype), dtype)
@@ -226,3 +236,265 @@ def lower_reduction(fl: FunctionLowering, op: Op) -> None:
             b.store(b.fdiv(b.load(dst, typ=reg_type(acc)), count, flags=fl.flags), dst)
     if not r.type.ndim:
         fl.bind(r, b.load(dst, typ=reg_type(acc)))
+
+
+# -- fusion kernels with reductions ------------------------------------------------------------
+#
+# The fusion pass (`ir/passes/fusion.py`) lets `sum`/`max`/`min` over trailing axes join the
+# kernel computing their operand, and elementwise ops that use a reduction's result as one
+# value per row join that kernel too. Such a kernel runs row by row: an outer loop nest over
+# the kept leading axes of the domain, and per row one inner loop ("phase") per reduction
+# depth: phase p computes the elementwise ops whose inputs are ready once the reductions of
+# the earlier phases are done, and feeds the reductions of depth p. Softmax is three phases
+# of one kernel: max; exp(x - max) summed; exp(...) / sum, reading and writing the matrix once.
+#
+# Exactness: every reduction sees the same elements in the same order as the unfused lowering
+# above. Max/min and integer sums accumulate sequentially in registers as `_reduce_block`
+# does; a float sum calls the same pairwise function on a contiguous row: the operand's own
+# row when it is an input of the full domain shape or a kernel output, else a row-sized
+# scratch buffer the phase loop fills. Row values a later phase reads are kept the same way
+# (never recomputed, so the work matches the unfused graph's). Rows stay in cache between
+# phases.
+
+
+#: Scratch rows up to this many bytes live on the stack; longer ones are malloc'ed per call.
+MAX_STACK_ROW_BYTES = 1 << 16
+
+
+def has_reduction(kernel) -> bool:
+    return any(o.opdef.kind == _registry.REDUCTION for o in kernel.body.ops)
+
+
+def _strides(fl: FunctionLowering, t: T.TensorType, domain: T.TensorType) -> list:
+    """Per axis of `domain`, the element stride of a C-contiguous array of type `t`
+    broadcast against it (NumPy's rule), None where it is broadcast."""
+    n, pad = domain.ndim, domain.ndim - t.ndim
+    sizes = fl.shape(t)
+    out = []
+    for d in range(n):
+        k = d - pad
+        if k < 0 or t.shape[k] == 1:
+            out.append(None)
+            continue
+        s = i64(1)
+        for m in sizes[k + 1:]:
+            s = fl.builder.mul(s, m) if not (isinstance(s, ir.Constant) and isinstance(
+                m, ir.Constant)) else i64(s.constant * m.constant)
+        out.append(s)
+    return out
+
+
+def _product(b: ir.IRBuilder, values) -> ir.Value:
+    out = i64(1)
+    for v in values:
+        if isinstance(out, ir.Constant) and isinstance(v, ir.Constant):
+            out = i64(out.constant * v.constant)
+        else:
+            out = b.mul(out, v)
+    return out
+
+
+def lower_reduction_kernel(fl: FunctionLowering, op: Op) -> None:
+    """Lower a `fusion` whose kernel holds reductions (see the comment above)."""
+    b = fl.builder
+    region = op.attrs["kernel"].body
+    reds = [o for o in region.ops if o.opdef.kind == _registry.REDUCTION]
+    axes = reduction_axes(reds[0])
+    domain = reds[0].operands[0].type
+    n, k = domain.ndim, len(axes)
+    shape = fl.shape(domain)
+    outer, inner = shape[:n - k], shape[n - k:]
+    row_len = _product(b, inner)
+    outer_ids = list(range(n - k))
+
+    external = dict(zip(region.args, op.operands))
+    for red in reds:
+        if red.name in ("max", "min") and not all(
+                isinstance(domain.shape[a], int) for a in axes):
+            fl.check(b.icmp_signed("==", row_len, i64(0)), abi.STATUS_VALUE_ERROR,
+                     [i64(abi.VE_EMPTY_MAX if red.name == "max" else abi.VE_EMPTY_MIN)])
+            break
+
+    # Phases: a reduction result is ready from the phase after its operand's; an elementwise
+    # op runs in the first phase where all its operands are ready.
+    ready: dict = {}     # kernel value -> phase from which it can be read
+    row_phase: dict = {}  # elementwise result -> the phase computing it
+    red_phase: dict = {}  # reduction op -> the phase feeding it
+    for o in region.ops:
+        ph = max((ready.get(v, 0) for v in o.operands), default=0)
+        if o.opdef.kind == _registry.REDUCTION:
+            red_phase[o] = ph
+            ready[o.results[0]] = ph + 1
+        else:
+            row_phase[o.results[0]] = ph
+            ready[o.results[0]] = ph
+    phases = max(list(red_phase.values()) + list(row_phase.values())) + 1
+
+    # Which row values need a row buffer: read by a later phase, or summed pairwise.
+    pairwise = {o for o in reds if o.name == "sum" and o.results[0].type.dtype.kind == "f"}
+    need_row: set = set()
+    for o in region.ops:
+        for v in o.operands:
+            if v in row_phase and (o in pairwise or
+                                   (o not in red_phase and row_phase[v] < ready[o.results[0]])):
+                need_row.add(v)
+        if o in pairwise and o.operands[0] in external:
+            x = o.operands[0]
+            if tuple(external[x].type.shape) != tuple(domain.shape):
+                need_row.add(x)   # a broadcast input: copied into a scratch row
+
+    # Streams: every buffer the loops index, with its strides over the domain's axes.
+    yields = list(region.yields)
+    streams: list[tuple] = []   # (key, base ptr, dtype, strides over all n axes)
+    stream_of: dict = {}
+
+    def add_stream(key, base, dtype, strides):
+        stream_of[key] = len(streams)
+        streams.append((key, base, dtype, strides))
+
+    for a, v in external.items():
+        if v.type.ndim:
+            add_stream(a, fl.get(v), v.type.dtype, _strides(fl, v.type, domain))
+    out_ptr: dict = {}
+    for kv, r in zip(yields, op.results):
+        if r.type.ndim:
+            out_ptr[kv] = fl.alloc(r)
+    full = _strides(fl, domain, domain)
+    for kv in yields:
+        if kv in row_phase and kv in out_ptr and kv not in stream_of:
+            add_stream(kv, out_ptr[kv], kv.type.dtype, full)
+    # Reduction outputs: one element per row, C order over the kept axes.
+    row_strides = _strides(fl, T.TensorType(domain.dtype, tuple(domain.shape[:n - k])),
+                           T.TensorType(domain.dtype, tuple(domain.shape[:n - k])))
+    for kv in yields:
+        if kv in ready and kv not in row_phase and kv in out_ptr:
+            add_stream(kv, out_ptr[kv], kv.type.dtype, row_strides + [None] * k)
+    inner_contig = _strides(fl, T.TensorType(domain.dtype, tuple(domain.shape[n - k:])),
+                            T.TensorType(domain.dtype, tuple(domain.shape[n - k:])))
+    scratch_frees = []
+    for v in sorted(need_row, key=lambda v: list(region.ops).index(v.producer)
+                    if v.producer is not None else -1):
+        if v in stream_of and (v not in external or
+                               tuple(external[v].type.shape) == tuple(domain.shape)):
+            continue   # an output or a full input: its own row is the buffer
+        dtype = v.type.dtype
+        nbytes = dtype.itemsize
+        if all(isinstance(d, int) for d in domain.shape[n - k:]) and \
+                row_len.constant * nbytes <= MAX_STACK_ROW_BYTES:
+            base = fl.alloca(mem_type(dtype), max(row_len.constant, 1))
+        else:
+            base = fl.malloc(b.mul(row_len, i64(nbytes)))
+            scratch_frees.append(base)
+        add_stream(("row", v), base, dtype, [None] * (n - k) + inner_contig)
+
+    # 0-d reduction results stay in registers through a stack slot.
+    slots = {kv: fl.alloca(reg_type(kv.type.dtype)) for kv, r in zip(yields, op.results)
+             if not r.type.ndim}
+    acc_slots = {o: fl.alloca(reg_type(o.results[0].type.dtype)) for o in reds
+                 if o not in pairwise}
+
+    def row_stream(v):
+        """The stream holding row value `v`'s row, if any."""
+        if ("row", v) in stream_of:
+            return stream_of[("row", v)]
+        return stream_of.get(v)
+
+    def outer_body(outer_off: list) -> None:
+        scalars: dict = {}   # reduction results of this row (registers)
+
+        def phase_body(ph: int, off: list) -> None:
+            env: dict = {}
+
+            def get(v):
+                if isinstance(v, Literal):
+                    return fl.get(v)
+                if v in env:
+                    return env[v]
+                if v in scalars:
+                    return scalars[v]
+                if v in external:
+                    x = external[v]
+                    if not x.type.ndim:
+                        return fl.get(x)
+                    s = stream_of[v]
+                    return load(b, streams[s][1], x.type.dtype, off[s])
+                s = row_stream(v)   # a row value of an earlier phase
+                return load(b, streams[s][1], v.type.dtype, off[s])
+
+            for o in region.ops:
+                if o in red_phase:
+                    if red_phase[o] != ph:
+                        continue
+                    x = o.operands[0]
+                    if o in pairwise:
+                        if x in external and ("row", x) in stream_of:
+                            s = stream_of[("row", x)]
+                            store(b, get(x), streams[s][1], x.type.dtype, off[s])
+                        continue
+                    acc = o.results[0].type.dtype
+                    slot = acc_slots[o]
+                    b.store(_combine_rule(o.name, acc)(fl, b.load(slot, typ=reg_type(acc)),
+                                                        cast(b, get(x), x.type.dtype, acc)),
+                            slot)
+                    continue
+                r = o.results[0]
+                if row_phase[r] != ph:
+                    continue
+                value = emit_scalar_op(fl, o.name, o.attrs, [v.type for v in o.operands],
+                                       r.type, [get(v) for v in o.operands])
+                env[r] = value
+                for s in {row_stream(r)} - {None}:
+                    store(b, value, streams[s][1], r.type.dtype, off[s])
+                if r in stream_of and stream_of[r] != row_stream(r):
+                    s = stream_of[r]
+                    store(b, value, streams[s][1], r.type.dtype, off[s])
+
+        for ph in range(phases):
+            busy = [o for o in reds if red_phase[o] == ph] or \
+                [v for v, p in row_phase.items() if p == ph]
+            if not busy:
+                continue
+            for o in reds:
+                if red_phase[o] == ph and o not in pairwise:
+                    acc = o.results[0].type.dtype
+                    b.store(_identity(o.name, acc), acc_slots[o])
+            strided_loop(b, inner, [st[3][n - k:] for st in streams], outer_off,
+                         lambda off, ph=ph: phase_body(ph, off))
+            for o in reds:
+                if red_phase[o] != ph:
+                    continue
+                acc = o.results[0].type.dtype
+                if o in pairwise:
+                    x = o.operands[0]
+                    s = row_stream(x) if ("row", x) in stream_of or x not in external \
+                        else stream_of[x]
+                    row = element_ptr(b, streams[s][1], x.type.dtype, outer_off[s])
+                    partial = b.call(_pairwise_function(fl, x.type.dtype, acc), [row, row_len])
+                    # As the unfused lowering: the output starts at the identity.
+                    value = _combine_rule(o.name, acc)(fl, _identity(o.name, acc), partial)
+                else:
+                    value = b.load(acc_slots[o], typ=reg_type(acc))
+                r = o.results[0]
+                scalars[r] = value
+                if r in stream_of:
+                    s = stream_of[r]
+                    store(b, value, streams[s][1], r.type.dtype, outer_off[s])
+                if r in slots:
+                    b.store(value, slots[r])
+
+    strided_loop(b, outer, [st[3][:n - k] for st in streams], [i64(0)] * len(streams),
+                 outer_body)
+    for p in scratch_frees:
+        fl.free(p)
+    for kv, r in zip(yields, op.results):
+        if not r.type.ndim:
+            fl.bind(r, b.load(slots[kv], typ=reg_type(kv.type.dtype)))
+
+
+@lowers("fusion")
+def lower_fusion(fl: FunctionLowering, op: Op) -> None:
+    """A fusion kernel: row by row when it holds reductions, else elementwise's one loop."""
+    if has_reduction(op.attrs["kernel"]):
+        lower_reduction_kernel(fl, op)
+    else:
+        _elementwise.lower_fusion(fl, op)

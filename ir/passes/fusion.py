@@ -25,7 +25,7 @@ def _fusion_interpret(interp, op, operands):
 
 FUSION = registry.OPS.get("fusion") or registry.register(registry.OpDef(
     "fusion", _fusion_infer, None, FUSION_KIND, interpret=_fusion_interpret,
-    doc="a fused elementwise kernel (attr kernel: its body; operands: its inputs)"))
+    doc="a fused elementwise kernel, possibly with row reductions (attr kernel: its body; operands: its inputs)"))
 
 
 class ElementwiseFusion(Pass):
@@ -39,6 +39,14 @@ class ElementwiseFusion(Pass):
     `graph.kernels` as `fused_0`, `fused_1`, ... . 0-d ops stay as they are (they live in
     registers). Groups of one op are left unfused. Fusion runs inside `cond` and
     `while_loop` regions too; values of enclosing regions become operands.
+
+    Reductions join too (`reduction_axes`: `sum`/`max`/`min` over trailing axes): a reduction
+    runs over its operand's shape, so it joins the group of the elementwise ops computing its
+    operand (the kernel then ends in a reduction: `np.max(np.abs(a - b))` reads `a` and `b`
+    once and writes nothing but the maximum), and elementwise ops of that shape that use its
+    result as one value per row join it as well (softmax's `e / e.sum(axis=1,
+    keepdims=True)`). All reductions of a group reduce the same axes; codegen runs such a
+    kernel row by row (`codegen/lowering/reduction.py`).
 
     A group must stay *convex*: no path from one member to another may leave the group (a
     `sum` between two members), or the fusion would depend on itself. Effectful ops (and ops
@@ -59,6 +67,45 @@ class ElementwiseFusion(Pass):
 def _fusible(op: Op) -> bool:
     return (op.opdef.kind == registry.ELEMENTWISE and not op.regions and len(op.results) == 1
             and op.results[0].type.ndim > 0 and not has_effects(op))
+
+
+#: Reductions that may end (or sit inside) a kernel: codegen computes them per row of the
+#: kernel's domain, in NumPy's order (pairwise for float sums, see `codegen/lowering/reduction`).
+FUSED_REDUCTIONS = frozenset({"sum", "max", "min"})
+
+
+def reduction_axes(op: Op) -> tuple[int, ...] | None:
+    """The reduced axes of a reduction that fusion may take in: `sum`/`max`/`min` over a
+    trailing run of axes (`x.sum(axis=-1)`, a full reduction) of an array, that cannot raise.
+    None for any other op."""
+    if op.name not in FUSED_REDUCTIONS or op.opdef.kind != registry.REDUCTION or op.regions \
+            or len(op.results) != 1 or len(op.operands) != 1 or has_effects(op):
+        return None
+    n = op.operands[0].type.ndim
+    axes = tuple(op.attrs.get("axis", ()))
+    if n == 0 or not axes or axes != tuple(range(n - len(axes), n)):
+        return None
+    return axes
+
+
+def _domain(op: Op) -> tuple | None:
+    """The iteration domain (a shape) of an op fusion may take, or None: an elementwise op
+    runs over its result's shape, a fusible reduction over its operand's."""
+    if _fusible(op):
+        return tuple(op.results[0].type.shape)
+    if reduction_axes(op) is not None:
+        return tuple(op.operands[0].type.shape)
+    return None
+
+
+def _row_scalar(red: Op, domain: tuple) -> bool:
+    """Does the result of reduction `red`, broadcast against `domain`, give one value per
+    row (per index of the kept leading axes)? True for `keepdims=True` and full reductions."""
+    axes = reduction_axes(red)
+    shape = tuple(red.results[0].type.shape)
+    n, k = len(domain), len(axes)
+    padded = (1,) * (n - len(shape)) + shape
+    return len(shape) <= n and padded == tuple(domain[:n - k]) + (1,) * k
 
 
 def _uses(op: Op) -> Iterator[Value]:
@@ -88,6 +135,8 @@ class _Plan:
         self.pos = {id(r): i for i, op in enumerate(self.ops) for r in op.results}
         self.parent = list(range(len(self.ops)))
         self.members = {i: [i] for i in range(len(self.ops))}
+        # axes[root]: member index -> reduced axes, for the reductions of group `root`.
+        self.axes: dict[int, dict[int, tuple]] = {}
         # deps[id(value)]: indices of the fusible ops this value depends on (transitively).
         self.deps: dict[int, set[int]] = {}
         token: set[int] = set()  # what the last effect depended on: effects stay in order
@@ -96,7 +145,7 @@ class _Plan:
             if has_effects(op):
                 reads |= token
                 token = reads
-            if _fusible(op):
+            if _domain(op) is not None:
                 self._join(i, op)
                 reads = reads | {i}
             for r in op.results:
@@ -109,18 +158,34 @@ class _Plan:
         return i
 
     def _join(self, i: int, op: Op) -> None:
-        shape = op.results[0].type.shape
+        domain = _domain(op)
+        axes = {i: reduction_axes(op)} if reduction_axes(op) is not None else {}
         chosen: set[int] = set()
         for v in op.operands:
             p = self.pos.get(id(v))
-            if p is None or not _fusible(self.ops[p]) or self.ops[p].results[0].type.shape != shape:
+            if p is None or _domain(self.ops[p]) != domain:
+                continue
+            producer = self.ops[p]
+            if reduction_axes(producer) is not None and (
+                    reduction_axes(op) is not None or not _row_scalar(producer, domain)):
+                # A reduction's result enters its group only as a per-row value of an
+                # elementwise op (softmax's `x - x.max(axis=1, keepdims=True)`).
                 continue
             root = self.find(p)
-            if root not in chosen and self._convex(chosen | {root}, i):
-                chosen.add(root)
+            if root in chosen or not self._convex(chosen | {root}, i):
+                continue
+            # One group reduces one set of trailing axes (one row shape).
+            group_axes = set(axes.values()) | set(self.axes.get(root, {}).values())
+            if len(group_axes) > 1:
+                continue
+            chosen.add(root)
+            axes.update(self.axes.get(root, {}))
         for root in chosen:
             self.parent[root] = i
             self.members[i] += self.members.pop(root)
+            self.axes.pop(root, None)
+        if axes:
+            self.axes[i] = axes
 
     def _convex(self, roots: set[int], i: int) -> bool:
         """Would the groups `roots` plus op `i` form a group with no outside path between

@@ -58,14 +58,14 @@ def test_scalar_ops_are_not_fused():
 
 
 def test_lone_elementwise_op_is_not_wrapped():
-    out = fuse(trace(lambda x: x.sum() + np.exp(x).max(), spec(F32, 3)))
+    out = fuse(trace(lambda x: x.sum(axis=0) + np.exp(x).prod(), spec(F32, 3)))
     assert "fusion" not in out.op_counts()
 
 
 def test_group_stays_convex_across_a_reduction():
     def f(x):
         a = np.exp(x)
-        s = a.sum(axis=1, keepdims=True)
+        s = a.sum(axis=0, keepdims=True)  # not a trailing axis: stays outside any kernel
         return a / s + 1  # a -> sum -> divide: a cannot join the divide's group
     graph = trace(f, spec(F32, 3, 4))
     out = fuse(graph)
@@ -76,12 +76,12 @@ def test_group_stays_convex_across_a_reduction():
 def test_group_is_rescheduled_after_its_inputs():
     def f(x, y):
         a = x + 1
-        s = y.sum()  # defined after a, used by the group: the fusion goes after it
+        s = y.prod()  # defined after a, used by the group: the fusion goes after it
         return a * s
     graph = trace(f, spec(F32, 3), spec(F32, 3))
     out = fuse(graph)
     out.verify()
-    assert [op.name for op in out.body.ops] == ["sum", "fusion"]
+    assert [op.name for op in out.body.ops] == ["prod", "fusion"]
     assert_equivalent(graph, out)
 
 
@@ -150,4 +150,111 @@ def test_default_pipeline_fuses_chain_to_one_op():
     out, log = optimize(graph)
     assert out.op_counts() == {"fusion": 1}
     assert log[-1]["pass"] == "fusion" and log[-1]["after"] == {"fusion": 1}
+    assert_equivalent(graph, out)
+
+
+# -- reductions in kernels -----------------------------------------------------------------------
+
+def softmax(x):
+    m = np.max(x, axis=1, keepdims=True)
+    e = np.exp(x - m)
+    return e / np.sum(e, axis=1, keepdims=True)
+
+
+def kernel_ops(graph):
+    (op,) = fusions(graph)
+    return [o.name for o in op.attrs["kernel"].body.ops]
+
+
+def test_softmax_is_one_kernel():
+    graph = trace(softmax, spec(F32, 5, 7))
+    out = fuse(graph)
+    assert out.op_counts() == {"fusion": 1}
+    assert kernel_ops(out) == ["max", "subtract", "exp", "sum", "true_divide"]
+    assert_equivalent(graph, out)
+
+
+def test_reduction_ends_a_kernel():
+    def f(a, b):
+        return np.max(np.abs(a - b)), np.sum(a * b, axis=-1)
+    graph = trace(f, spec(F64, 6), spec(F64, 6))
+    out = fuse(graph)
+    assert out.op_counts() == {"fusion": 2}
+    assert_equivalent(graph, out)
+
+
+def test_reduction_over_several_trailing_axes():
+    def f(x, y):
+        d = x - y
+        return (d * d).sum(axis=(1, 2)), (d * d).sum(axis=(1, 2), keepdims=True) * d
+    graph = trace(f, spec(F32, 3, 4, 5), spec(F32, 4, 5))
+    out = fuse(graph)
+    assert out.op_counts() == {"fusion": 1}
+    assert_equivalent(graph, out)
+
+
+def test_reduction_result_not_per_row_stays_outside():
+    def f(x):
+        s = (x * 2).sum(axis=1)  # shape (4,), broadcast along the rows of a (4, 4) array
+        return x + s
+    graph = trace(f, spec(F32, 4, 4))
+    out = fuse(graph)
+    ops = kernel_ops(out) if out.op_counts().get("fusion") == 1 else None
+    assert out.op_counts() == {"fusion": 1, "add": 1}
+    assert ops == ["multiply", "sum"]
+    assert_equivalent(graph, out)
+
+
+def test_leading_axis_and_other_reductions_are_not_fused():
+    def f(x):
+        return (x * 2).sum(axis=0), (x + 1).mean(axis=1), np.argmax(x * 3, axis=1)
+    graph = trace(f, spec(F32, 4, 5))
+    out = fuse(graph)
+    assert "fusion" not in out.op_counts()
+    for name in ("sum", "mean", "argmax"):
+        assert out.op_counts()[name] == 1
+    assert_equivalent(graph, out)
+
+
+def test_reductions_of_different_axes_are_separate_kernels():
+    def f(x):
+        y = x * 2
+        return y.sum(axis=(0, 1)) + y.max(axis=1).sum()
+    graph = trace(f, spec(F32, 4, 5))
+    out = fuse(graph)
+    for op in fusions(out):
+        axes = {o.attrs["axis"] for o in op.attrs["kernel"].body.ops if "axis" in o.attrs}
+        assert len(axes) <= 1
+    assert_equivalent(graph, out)
+
+
+def test_reduction_of_a_reduction_is_not_in_its_kernel():
+    def f(x):
+        m = x.max(axis=1, keepdims=True) * 1
+        return (x - m).sum(axis=1, keepdims=True).sum(axis=1)
+    graph = trace(f, spec(F32, 4, 5))
+    out = fuse(graph)
+    for op in fusions(out):
+        body = op.attrs["kernel"].body
+        inside = {id(r) for o in body.ops for r in o.results}
+        for o in body.ops:
+            if o.opdef.kind == "reduction":
+                src = o.operands[0]
+                assert id(src) not in inside or src.producer.opdef.kind != "reduction"
+    assert_equivalent(graph, out)
+
+
+def test_reduction_kernels_in_loops_and_optimize():
+    def f(a):
+        def test(i, x):
+            return i < 3
+
+        def body(i, x):
+            return i + 1, x / (np.max(np.abs(x)) + 1.0) + a
+        _, y = while_loop(test, body, (0, a))
+        return softmax(y.reshape(2, 3))
+    graph = trace(f, spec(F64, 6))
+    out, _ = optimize(graph)
+    names = [o.name for op in fusions(out) for o in op.attrs["kernel"].body.ops]
+    assert names.count("max") == 2 and "sum" in names
     assert_equivalent(graph, out)
