@@ -5,8 +5,8 @@ import builtins
 import gast
 
 from .converters import (asserts, break_statements, call_trees, conditional_expressions,
-                         continue_statements, control_flow, functions, logical_expressions,
-                         print_calls, return_statements, slices)
+                         continue_statements, control_flow, functions, lists,
+                         logical_expressions, print_calls, return_statements, slices)
 from . import unsupported_features
 from .pyct import anno, naming, origin_info, parser, transformer
 
@@ -20,6 +20,7 @@ PIPELINE = (
     return_statements,        # return at any depth -> do_return / retval_
     asserts,                  # assert -> ag__.assert_
     print_calls,              # print -> ag__.print_
+    lists,                    # out.append(v) -> out = ag__.list_append(out, v)
     call_trees,               # f(x) -> ag__.converted_call(f, (x,), None)
     slices,                   # a[k] = v -> a = ag__.set_item(a, k, v)
     conditional_expressions,  # a if c else b -> ag__.if_exp

@@ -19,6 +19,7 @@ def load(name):
     ("quickstart", (), "collatz_steps(27) = np.int64(111)"),
     ("collatz", (20_000,), "start 17647, 278 steps"),
     ("newton", (10_000,), "eager NumPy check passes"),
+    ("mandelbrot", (90, 60, ""), "eager check on 60x40 passes"),
     ("kmeans", (1, 2), "labels equal eager NumPy's exactly"),
     ("softmax_layernorm", (64, 32, 1), "trace_count 1 and 1; eager NumPy check passes"),
 ])

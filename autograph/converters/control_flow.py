@@ -194,8 +194,8 @@ def _bound_names(fn_node):
             bound.add(n.id)
         elif isinstance(n, gast.Nonlocal):
             bound.update(n.names)
-        elif isinstance(n, (gast.FunctionDef, gast.ClassDef)) and n is not fn_node:
-            bound.add(n.name)
+    for n in _child_functions(fn_node):
+        bound.add(n.name)
     args = fn_node.args
     for a in args.args + args.posonlyargs + args.kwonlyargs + [args.vararg, args.kwarg]:
         if a is not None:
@@ -203,13 +203,25 @@ def _bound_names(fn_node):
     return bound
 
 
+def _child_functions(fn_node):
+    """The function definitions directly in `fn_node`'s scope (walk_scope does not yield
+    nested functions, only their enclosing statements)."""
+    found, todo = [], list(gast.iter_child_nodes(fn_node))
+    while todo:
+        n = todo.pop()
+        if isinstance(n, gast.FunctionDef):
+            found.append(n)
+        elif not transformer.is_nested_function(n):
+            todo.extend(gast.iter_child_nodes(n))
+    return found
+
+
 def _unbound_nonlocals(fn_node, enclosing):
     """Names declared `nonlocal` in functions nested in `fn_node` and bound by none of the
     functions in between."""
     missing = set()
-    for n in transformer.walk_scope(fn_node):
-        if isinstance(n, gast.FunctionDef) and n is not fn_node \
-                and not anno.getanno(n, anno.Basic.SKIP_PROCESSING, False):
+    for n in _child_functions(fn_node):
+        if not anno.getanno(n, anno.Basic.SKIP_PROCESSING, False):
             own = {name for m in n.body if isinstance(m, gast.Nonlocal) for name in m.names}
             missing |= own - enclosing
             missing |= _unbound_nonlocals(n, enclosing | _bound_names(n))

@@ -8,6 +8,7 @@ from .call import converted_call
 from .control_flow import for_stmt, if_exp, if_stmt, while_stmt
 from .effects import assert_, print_
 from .logical import and_, compare_chain, not_, or_
+from .lists import list_append
 from .slices import set_item
 from .py_builtins import enumerate_, len_, max_, min_, range_, zip_
 from .variables import Undefined, UndefinedReturnValue, ld, retval
@@ -15,5 +16,5 @@ from .variables import Undefined, UndefinedReturnValue, ld, retval
 __all__ = [
     "converted_call", "for_stmt", "if_exp", "if_stmt", "while_stmt", "assert_", "print_",
     "and_", "compare_chain", "not_", "or_", "enumerate_", "len_", "max_", "min_", "range_",
-    "zip_", "set_item", "Undefined", "UndefinedReturnValue", "ld", "retval",
+    "zip_", "list_append", "set_item", "Undefined", "UndefinedReturnValue", "ld", "retval",
 ]

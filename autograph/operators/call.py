@@ -10,7 +10,9 @@ import functools
 import inspect
 import types
 
-from . import effects, py_builtins, variables
+import numpy as np
+
+from . import effects, lists, py_builtins, variables
 
 #: Modules whose functions are never converted (their control flow is not on traced values,
 #: or they implement the staging itself).
@@ -23,6 +25,8 @@ _DO_NOT_CONVERT_PREFIXES = ("numpy", "flowjit.ir", "flowjit.autograph", "flowjit
 
 _OVERLOADS = dict(py_builtins.BUILTINS)
 _OVERLOADS[builtins.print] = effects.print_
+# np.stack / np.array of a list a staged loop appended to: its preallocated buffer.
+_OVERLOADS.update({f: lists.stack(f) for f in (np.stack, np.array, np.asarray)})
 
 
 def _overload(f):

@@ -31,13 +31,14 @@ import sys
 
 import numpy as np
 
-from . import py_builtins, staging_errors, tensors
+from . import lists, py_builtins, staging_errors, tensors
 from .variables import UndefinedReturnValue, is_undefined
 from ...errors import StagingError
 
 # Exceptions that make a staged Python-range loop fall back to unrolling: what typically goes
 # wrong when a Python int becomes a traced index (list indexing, shapes, static arguments).
 _UNROLL_ON = (StagingError, TypeError, IndexError, NotImplementedError, ValueError)
+# Note: lists.Unroll is a StagingError: a Python range loop whose lists hold Python values.
 
 
 # -- if ------------------------------------------------------------------------------------------
@@ -148,6 +149,15 @@ def while_stmt(test, body, get_state, set_state, symbol_names, opts=None):
 
 def _staged_while(test, body, get_state, set_state, names, site):
     ir = tensors.ir()
+    for name, v in zip(names, get_state()):
+        if lists.is_list_state(v):
+            raise StagingError(
+                f"'{name}' is a list used in a `while` loop on a traced condition, whose "
+                f"number of iterations is known only at run time, so the list's length would "
+                f"depend on run-time values.\n  loop:  {site.excerpt()}\n"
+                f"  fix: use a `for` loop over a Python range or an array, or preallocate "
+                f"the result (`{name} = np.zeros((max_n, ...))`) and assign `{name}[k] = v` "
+                f"in the loop.")
     init = _fill_undefined(tuple(get_state()), lambda: body(), get_state, set_state, names,
                            site)
 
@@ -207,6 +217,7 @@ class _Loop:
         self.names = tuple(names)
         self.iterate_names = {n.strip() for n in opts.get("iterate_names", "").split(",")}
         self.python_effects = opts.get("python_effects", False)
+        self.may_unroll = False
         self.site = site
 
     # -- staged ------------------------------------------------------------------------------
@@ -222,11 +233,29 @@ class _Loop:
             return np.logical_and(in_range, extra)
         return in_range and extra
 
-    def _stage(self, iv_init, first_item, in_range, step, item):
+    def _stage(self, iv_init, first_item, in_range, step, item, trip_count):
         """A `while_loop` over (induction variable, *state); `first_item()` is the first
-        iterate (only computed if undefined variables need a dry run of the body)."""
+        iterate (only computed if undefined variables or lists need a dry run of the body);
+        `trip_count` sizes the buffers of the lists the loop appends to."""
         ir = tensors.ir()
-        state = _fill_undefined(tuple(self.get_state()), lambda: self.body(first_item()),
+        state = tuple(self.get_state())
+
+        def one_iteration(probe):
+            def run():
+                self.set_state(probe)
+                self.body(first_item())
+                return tuple(self.get_state())
+            return _dry_run(run, self.set_state, restore=state)
+
+        if any(lists.is_list_state(v) for v in state):
+            state, finish_lists = lists.stage_lists(
+                state, self.names, trip_count() if callable(trip_count) else trip_count,
+                one_iteration, self.site, early_exit=self.extra_test is not None,
+                may_unroll=self.may_unroll)
+            self.set_state(state)
+        else:
+            finish_lists = None
+        state = _fill_undefined(state, lambda: self.body(first_item()),
                                 self.get_state, self.set_state, self.names, self.site)
         iv_name = "_".join(sorted(n for n in self.iterate_names if n)) or "itr"
 
@@ -246,7 +275,8 @@ class _Loop:
                                   names=[iv_name] + flat.names)
         except StagingError as e:
             raise staging_errors.located(e, self.site, "loop") from None
-        self.set_state(flat.unflatten(final[1:]))
+        final = flat.unflatten(final[1:])
+        self.set_state(finish_lists(final) if finish_lists else final)
 
     def staged_range(self, start, stop, step):
         """`for i in range(start, stop, step)` as a while_loop over `i` itself."""
@@ -261,25 +291,28 @@ class _Loop:
                 return i > stop
         else:
             raise ValueError("range() arg 3 must not be zero")
-        self._stage(start, lambda: start, in_range, step, lambda i: i)
+        self._stage(start, lambda: start, in_range, step, lambda i: i,
+                    lambda: py_builtins._range_length(start, stop, step))
 
     def staged_sequence(self, seq):
         """`for x in seq` over a traced array (or enumerate/zip of them), by index."""
         n = seq.length()
-        self._stage(0, lambda: seq.item(0), lambda i: i < n, 1, seq.item)
+        self._stage(0, lambda: seq.item(0), lambda i: i < n, 1, seq.item, n)
 
     # -- Python ------------------------------------------------------------------------------
 
     def _all_traced(self):
         state = [v for name, v in zip(self.names, self.get_state())
                  if name not in self.iterate_names]
-        return bool(state) and all(tensors.is_tensor(v) or is_undefined(v) for v in state)
+        return bool(state) and all(tensors.is_tensor(v) or is_undefined(v)
+                                   or lists.is_list_state(v) for v in state)
 
     def _snapshot(self):
         return [(v, v.value) for v in self.get_state() if tensors.is_tensor(v)]
 
     def python_range(self, r):
         """Unrolls `r` until the carried state is all traced, then stages the rest."""
+        self.may_unroll = True
         while len(r):
             if not self.python_effects and self._all_traced():
                 init, snapshot = tuple(self.get_state()), self._snapshot()

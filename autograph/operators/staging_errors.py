@@ -98,6 +98,15 @@ def located(error, site, what):
     """Adds the user statement `site` to a StagingError raised while staging it."""
     if getattr(error, "_ag_located", False):
         return error
-    new = StagingError(f"{error}\n  {what}:  {site.excerpt()}")
+    text, fix = str(error), None
+    # The IR's type errors end with the remedy ("Initialize 'x' ...", "Give 'x' ..."): show it
+    # after the location, as the template's `fix:` line.
+    for marker in (" Initialize ", " Give ", " fix: "):
+        k = text.find(marker)
+        if k > 0:
+            text, fix = text[:k].rstrip(), text[k + 1:].removeprefix("fix: ")
+            break
+    new = StagingError(f"{text}\n  {what}:  {site.excerpt()}"
+                       + (f"\n  fix: {fix}" if fix else ""))
     new._ag_located = True
     return new

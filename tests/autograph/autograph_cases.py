@@ -259,3 +259,10 @@ def staged_state_with_list_append(x):
         s = s + x * i
         out.append(s)
     return out[0] + out[1] + out[2]
+
+
+def mutates_dict_in_loop(x):
+    d = {}
+    for i in range(3):
+        d.update({i: x * i})
+    return d[0] + d[2]

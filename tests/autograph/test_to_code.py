@@ -112,7 +112,14 @@ def test_source_map_points_generated_lines_at_the_user_statement():
     assert mapping[1].filename.endswith("autograph_cases.py")
 
 
-def test_python_effects_option_marks_loops_that_mutate_containers():
+def test_list_appends_become_list_append_and_the_list_a_loop_variable():
+    # A list the loop appends to is carried like any variable (a buffer when staged).
     src = autograph.to_code(cases.staged_state_with_list_append)
-    assert "'python_effects': True" in src
+    assert "out = ag__.list_append(out, s)" in src
+    assert "python_effects" not in src
     assert "python_effects" not in autograph.to_code(cases.sum_range)
+
+
+def test_python_effects_option_marks_loops_that_mutate_other_containers():
+    src = autograph.to_code(cases.mutates_dict_in_loop)
+    assert "'python_effects': True" in src
