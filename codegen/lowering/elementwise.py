@@ -19,7 +19,8 @@ from ...ir.ops.elementwise import UFUNCS
 from ..llvmtypes import i64, load, store
 from ..loops import broadcast_loop, for_range
 from ..lower import FunctionLowering, lowers
-from .scalar import emit_scalar_op
+from .. import vecmath
+from .scalar import RULES, emit_scalar_op, rule
 
 ScalarBody = Callable[[list[ir.Value]], list[ir.Value]]
 
@@ -112,3 +113,20 @@ def _kernel_body(fl: FunctionLowering, kernel) -> ScalarBody:
 def lower_fusion(fl: FunctionLowering, op: Op) -> None:
     """A fused chain of elementwise ops: one loop, the kernel's ops inlined per element."""
     emit_elementwise(fl, op.operands, op.results, _kernel_body(fl, op.attrs["kernel"]))
+
+
+# -- vectorizable transcendentals (codegen/vecmath.py) ----------------------------------------
+# Branch-free inline IR instead of libm calls, so elementwise loops vectorize; accuracy is
+# within 1-2 ulp of NumPy (tests/codegen/test_vecmath.py). Also used by 0-d ops (same rules).
+
+for _name in vecmath.VECTOR_RULES:
+    rule(_name, "f")(lambda fl, args, op, _n=_name: vecmath.emit(fl.builder, _n, args[0]))
+
+_libm_power = RULES["power"]["f"]
+
+
+@rule("power", "f")
+def _float_power(fl, args, op):
+    if op.dtype.itemsize == 4 and not op.python:
+        return vecmath.power_f32(fl.builder, *args)
+    return _libm_power(fl, args, op)
