@@ -170,6 +170,14 @@ class FunctionLowering:
         self.builder = ir.IRBuilder(self.entry_block)
         self.current_op: Op | None = None
         self.op_index = -1
+        #: An i1 that `check` ANDs into every failure condition while code of a `cond` branch
+        #: is run speculatively (as a select): a check only fails on the branch taken.
+        self.check_guard: ir.Value | None = None
+        self._fail_blocks: dict[tuple, ir.Block] = {}
+        #: While not None, checks with constant records are collected here (`[key, failed,
+        #: fields]`) instead of branching; see `check` and `flush_checks`.
+        self.pending_checks: list | None = None
+        self._flushing = False
 
     # -- values ---------------------------------------------------------------------------------
     def get(self, v: Value) -> ir.Value:
@@ -241,10 +249,37 @@ class FunctionLowering:
     def check(self, failed: ir.Value, status: int, fields: Sequence[ir.Value]) -> None:
         """If `failed` (i1), fill the error record with `fields` and return `status`."""
         b = self.builder
-        fail_bb = self.fn.append_basic_block(f"fail.{status}")
+        if self.check_guard is not None:
+            failed = b.and_(failed, self.check_guard)
+        # Checks with the same constant record share one failure block, so LLVM can merge
+        # consecutive checks (`3 * n + 1`: two overflow flags) into one branch.
+        key = (status, tuple(f.constant for f in fields)) if all(
+            isinstance(f, ir.Constant) and f.type == I64 for f in fields) else None
+        if self.pending_checks is not None and key is not None:
+            # Speculated code has no effects: consecutive failures with the same record are
+            # OR-ed and branched on once (`flush_checks`), the first distinct one flushes.
+            pending = self.pending_checks
+            if pending and pending[0] != key:
+                self.flush_checks()
+            if self.pending_checks:
+                self.pending_checks[1] = b.or_(self.pending_checks[1], failed)
+            else:
+                self.pending_checks[:] = [key, failed, list(fields)]
+            return
+        shared = self._fail_blocks.get(key) if key is not None else None
         ok_bb = self.fn.append_basic_block("ok")
+        if shared is not None:
+            br = b.cbranch(failed, shared, ok_bb)
+            br.set_weights([1, 1 << 20])
+            self._keep_condition(br)
+            b.position_at_end(ok_bb)
+            return
+        fail_bb = self.fn.append_basic_block(f"fail.{status}")
+        if key is not None:
+            self._fail_blocks[key] = fail_bb
         br = b.cbranch(failed, fail_bb, ok_bb)
         br.set_weights([1, 1 << 20])
+        self._keep_condition(br)
         b.position_at_end(fail_bb)
         for k, f in enumerate(fields):
             if f.type != I64:
@@ -254,6 +289,24 @@ class FunctionLowering:
             b.store(f, slot)
         b.ret(ir.Constant(I32, status))
         b.position_at_end(ok_bb)
+
+    def _keep_condition(self, br) -> None:
+        """A guarded check (`check_guard`) branches on `failed AND guard`. Instruction
+        selection would split such a branch into one per operand, and the guard (a `cond`
+        predicate, Collatz's parity) is unpredictable; `!unpredictable` keeps one branch."""
+        if self.check_guard is not None or self._flushing:
+            br.set_metadata("unpredictable", self.module.add_metadata([]))
+
+    def flush_checks(self) -> None:
+        """Branch on the OR-ed failure condition collected while `pending_checks` was a list."""
+        pending, self.pending_checks = self.pending_checks, None
+        self._flushing = True
+        try:
+            if pending:
+                self.check(pending[1], pending[0][0], pending[2])
+        finally:
+            self._flushing = False
+            self.pending_checks = [] if pending is not None else None
 
     # -- memory ---------------------------------------------------------------------------------
     @property

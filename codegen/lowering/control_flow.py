@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import llvmlite.ir as ir
 
-from ...ir.core import Op
+from ...ir.core import Literal, Op
 from ..llvmtypes import PTR, reg_type
 from ..lower import FunctionLowering, lowers
 
@@ -14,11 +14,69 @@ def _phi_type(v) -> ir.Type:
     return PTR if v.type.ndim else reg_type(v.type.dtype)
 
 
+#: 0-d ops cheap enough to run on the path not taken, and that cannot trap there (a run-time
+#: check they make, e.g. Python int overflow, is guarded by the branch predicate).
+SPECULATABLE = frozenset({
+    "add", "subtract", "multiply", "negative", "positive", "absolute", "equal", "not_equal",
+    "less", "less_equal", "greater", "greater_equal", "logical_and", "logical_or",
+    "logical_not", "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor", "invert",
+    "maximum", "minimum", "where", "astype", "true_divide"})
+
+#: A branch with more ops than this keeps its own basic block.
+MAX_SPECULATED_OPS = 6
+
+
+def _speculatable_op(op: Op) -> bool:
+    if op.regions or op.opdef.effects or any(v.type.ndim for v in op.operands) or \
+            any(r.type.ndim for r in op.results):
+        return False
+    if op.name in ("floor_divide", "remainder"):
+        # Integer division by a literal other than 0 and -1 never traps (`n // 2`).
+        d = op.operands[1]
+        return (isinstance(d, Literal) and op.results[0].type.dtype.kind == "i"
+                and not isinstance(d.value, bool) and d.value not in (0, -1))
+    return op.name in SPECULATABLE
+
+
+def speculatable(op: Op) -> bool:
+    """Can `cond` op run both branches and select (no arrays, no effects, few cheap ops)?"""
+    return all(len(r.ops) <= MAX_SPECULATED_OPS and all(_speculatable_op(o) for o in r.ops)
+               and not any(v.type.ndim for v in r.yields) for r in op.regions)
+
+
+def _lower_cond_as_select(fl: FunctionLowering, op: Op) -> None:
+    """Both branches straight-line, results by `select`: no unpredictable branch (Collatz's
+    `n // 2 if n % 2 == 0 else 3 * n + 1`). Checks inside a branch fail only if it is taken."""
+    b = fl.builder
+    pred = fl.get(op.operands[0])
+    outs = []
+    saved_pending, fl.pending_checks = fl.pending_checks, []
+    try:
+        for region, guard in zip(op.regions, (pred, b.not_(pred))):
+            fl.push_region(region)
+            saved = fl.check_guard
+            fl.check_guard = guard if saved is None else b.and_(saved, guard)
+            try:
+                fl.lower_ops(region)
+            finally:
+                fl.check_guard = saved
+            outs.append(fl.yields(region))
+            fl.pop_region()
+        fl.flush_checks()
+    finally:
+        fl.pending_checks = saved_pending
+    for r, x, y in zip(op.results, *outs):
+        fl.bind(r, b.select(pred, x, y))
+
+
 @lowers("cond")
 def lower_cond(fl: FunctionLowering, op: Op) -> None:
     """`cond`: each branch lowers its region, hands its yields over (arrays it owns are
     transferred, others copied) and frees the rest; a phi per result joins them. The
-    enclosing region owns the array results."""
+    enclosing region owns the array results. Small scalar conds become selects."""
+    if speculatable(op):
+        _lower_cond_as_select(fl, op)
+        return
     b = fl.builder
     then_bb = fl.fn.append_basic_block("cond.then")
     else_bb = fl.fn.append_basic_block("cond.else")

@@ -69,8 +69,51 @@ def _int_min(ty: ir.IntType) -> ir.Constant:
 
 # -- integer arithmetic ----------------------------------------------------------------------------
 
+def _checked_by_constant(fl, which: str, a, b):
+    """`a <which> b` for a constant operand: plain wrapping arithmetic (which LLVM can fold
+    into `lea` chains) plus one range compare on the other operand, off the critical path;
+    None when no operand is a constant."""
+    bb = fl.builder
+    if isinstance(b, ir.Constant) and not isinstance(a, ir.Constant):
+        x, c, x_first = a, b.constant, True
+    elif isinstance(a, ir.Constant) and which != "sub" and not isinstance(b, ir.Constant):
+        x, c, x_first = b, a.constant, False
+    else:
+        return None
+    if not isinstance(c, int) or isinstance(c, bool):
+        return None
+    width = x.type.width
+    lo_int, hi_int = -(1 << (width - 1)), (1 << (width - 1)) - 1
+    if which == "add":
+        lo, hi = lo_int - min(c, 0), hi_int - max(c, 0)
+        result = bb.add(x, b) if x_first else bb.add(a, x)
+    elif which == "sub":
+        lo, hi = lo_int + max(c, 0), hi_int + min(c, 0)
+        result = bb.sub(x, b)
+    else:
+        if c == 0:
+            return ir.Constant(x.type, 0)
+        # x * c stays in range iff lo <= x <= hi (Python ints: exact bounds).
+        if c > 0:
+            lo, hi = -((-lo_int) // c), hi_int // c
+        else:
+            lo, hi = -((-hi_int) // c), lo_int // c
+        result = bb.mul(x, ir.Constant(x.type, c))
+    lo, hi = max(lo, lo_int), min(hi, hi_int)
+    if lo == lo_int and hi == hi_int:
+        return result
+    # lo <= x <= hi  <=>  (x - lo) <=u (hi - lo)  (wrapping subtraction)
+    shifted = bb.sub(x, ir.Constant(x.type, lo))
+    failed = bb.icmp_unsigned(">", shifted, ir.Constant(x.type, (hi - lo) & ((1 << width) - 1)))
+    fl.check(failed, abi.STATUS_OVERFLOW, [ir.Constant(I64, 0)])
+    return result
+
+
 def _checked(fl, which: str, a, b):
     """`a <which> b` with `llvm.s<which>.with.overflow`; OverflowError status on overflow."""
+    quick = _checked_by_constant(fl, which, a, b)
+    if quick is not None:
+        return quick
     ret = ir.LiteralStructType([a.type, I1])
     pair = fl.call_intrinsic(f"s{which}.with.overflow", [a, b], ret=ret)
     fl.check(fl.builder.extract_value(pair, 1), abi.STATUS_OVERFLOW, [ir.Constant(I64, 0)])
