@@ -1,11 +1,27 @@
 """Lowering of `matmul`: NumPy's gufunc `(n?,k),(k,m?)->(n?,m?)` with broadcast batch axes.
 
-Each output row is accumulated in i-k-j order (the inner loop runs along contiguous rows of
-`b` and of the output, so it vectorizes without reassociating a float sum). NumPy hands floats
-to BLAS, whose summation order differs: float results agree to rounding, ints exactly.
+float32/float64 (both operands of the result's dtype) call BLAS `sgemm`/`dgemm`, as NumPy
+does: the function pointers come from SciPy's `scipy.linalg.cython_blas` (its `__pyx_capi__`
+capsules) and are registered with `llvm.add_symbol` as `fj_sgemm`/`fj_dgemm`. Row-major
+C(n,m) = A(n,k) B(k,m) is column-major C^T = B^T A^T, so the call is
+`gemm('N', 'N', m, n, k, 1, B, m, A, k, 0, C, m)`; batched operands loop over the batch.
+Other dtypes accumulate each output row in i-k-j order (the inner loop runs along contiguous
+rows of `b` and of the output, so it vectorizes without reassociating a float sum). BLAS's
+summation order differs from a loop's: float results agree to rounding, ints exactly.
+BLAS threads: SciPy's OpenBLAS sizes its own pool (OPENBLAS_NUM_THREADS); flowjit's parallel
+elementwise loops never run while a gemm runs (ops execute one after another).
 """
 
 from __future__ import annotations
+
+import ctypes
+import functools
+
+import llvmlite.binding as llvm
+import llvmlite.ir as ir
+import numpy as np
+
+from ..llvmtypes import F32, F64, I32, I8, PTR
 
 from ...ir.core import Op
 from ..llvmtypes import cast, const, i64, load, store
@@ -14,10 +30,99 @@ from ..lower import FunctionLowering, lowers
 from .scalar import RULES, ScalarOp
 
 
+BLAS_SYMBOLS = {np.dtype(np.float32): "fj_sgemm", np.dtype(np.float64): "fj_dgemm"}
+
+
+@functools.cache
+def blas_available() -> bool:
+    """Register SciPy's sgemm/dgemm as JIT symbols once; False if SciPy is missing."""
+    try:
+        from scipy.linalg import cython_blas
+    except ImportError:  # pragma: no cover - scipy is a dependency
+        return False
+    get_name = ctypes.pythonapi.PyCapsule_GetName
+    get_name.restype, get_name.argtypes = ctypes.c_char_p, [ctypes.py_object]
+    get_ptr = ctypes.pythonapi.PyCapsule_GetPointer
+    get_ptr.restype, get_ptr.argtypes = ctypes.c_void_p, [ctypes.py_object, ctypes.c_char_p]
+    for blas_name, symbol in (("sgemm", "fj_sgemm"), ("dgemm", "fj_dgemm")):
+        capsule = cython_blas.__pyx_capi__[blas_name]
+        llvm.add_symbol(symbol, get_ptr(capsule, get_name(capsule)))
+    return True
+
+
+def _use_blas(a, bv, r) -> bool:
+    dt = r.type.dtype
+    return (dt in BLAS_SYMBOLS and a.type.dtype == dt and bv.type.dtype == dt
+            and blas_available())
+
+
+def _blas_matmul(fl: FunctionLowering, a, bv, r) -> None:
+    b = fl.builder
+    dt = r.type.dtype
+    fty = F32 if dt == np.float32 else F64
+    gemm = fl.function(BLAS_SYMBOLS[dt], ir.VoidType(), [PTR] * 13)
+    a_shape, b_shape = fl.shape(a.type), fl.shape(bv.type)
+    a_t, b_t = list(a.type.shape), list(bv.type.shape)
+    if a.type.ndim == 1:
+        a_shape, a_t = [i64(1)] + a_shape, [1] + a_t
+    if bv.type.ndim == 1:
+        b_shape, b_t = b_shape + [i64(1)], b_t + [1]
+    n, k, m = a_shape[-2], a_shape[-1], b_shape[-1]
+    batch_nd = max(len(a_shape), len(b_shape)) - 2
+    a_batch, b_batch = a_shape[:-2], b_shape[:-2]
+
+    def layout(sizes, static):
+        pad = batch_nd - len(sizes)
+        return [None if d < pad or static[d - pad] == 1 else sizes[d - pad]
+                for d in range(batch_nd)]
+
+    batch_sizes = []
+    for d in range(batch_nd):
+        cands = [s[d - (batch_nd - len(s))] for s, st in ((a_batch, a_t[:-2]), (b_batch, b_t[:-2]))
+                 if d - (batch_nd - len(s)) >= 0 and st[d - (batch_nd - len(s))] != 1]
+        batch_sizes.append(cands[0] if cands else i64(1))
+    scalar_out = not r.type.ndim
+    dst = fl.alloca(fty) if scalar_out else fl.alloc(r)
+    pa, pb = fl.get(a), fl.get(bv)
+
+    def slot(ty, value):
+        p = fl.alloca(ty)
+        b.store(value, p)
+        return p
+
+    def i32(v):
+        return b.trunc(v, I32)
+
+    def at_least_1(v):
+        return b.select(b.icmp_signed("<", v, i64(1)), i64(1), v)
+
+    trans = slot(I8, ir.Constant(I8, ord("N")))
+    pm, pn, pk = slot(I32, i32(m)), slot(I32, i32(n)), slot(I32, i32(k))
+    ldb, lda, ldc = (slot(I32, i32(at_least_1(m))), slot(I32, i32(at_least_1(k))),
+                     slot(I32, i32(at_least_1(m))))
+    alpha, beta = slot(fty, ir.Constant(fty, 1.0)), slot(fty, ir.Constant(fty, 0.0))
+    nm, nk, km = b.mul(n, m), b.mul(n, k), b.mul(k, m)
+
+    def body(offsets):
+        ao, bo, oo = (b.mul(offsets[0], nk), b.mul(offsets[1], km), b.mul(offsets[2], nm))
+        ea = b.gep(pa, [ao], source_etype=fty, inbounds=True)
+        eb = b.gep(pb, [bo], source_etype=fty, inbounds=True)
+        ec = dst if scalar_out else b.gep(dst, [oo], source_etype=fty, inbounds=True)
+        b.call(gemm, [trans, trans, pm, pn, pk, alpha, eb, ldb, ea, lda, beta, ec, ldc])
+
+    broadcast_loop(b, batch_sizes, [layout(a_batch, a_t[:-2]), layout(b_batch, b_t[:-2]),
+                                    batch_sizes], body)
+    if scalar_out:
+        fl.bind(r, b.load(dst, typ=fty))
+
+
 @lowers("matmul")
 def lower_matmul(fl: FunctionLowering, op: Op) -> None:
     a, bv = op.operands
     r = op.results[0]
+    if _use_blas(a, bv, r):
+        _blas_matmul(fl, a, bv, r)
+        return
     b = fl.builder
     dt = r.type.dtype
     add = RULES["add"][dt.kind]
