@@ -1,10 +1,13 @@
 """Converting live functions: the cache, `convert`, `to_code` and `do_not_convert`."""
 
+import functools
+import linecache
+import os
 import threading
 import types
 import weakref
 
-from ..errors import ConversionError
+from ..errors import ConversionError, StagingError
 from . import operators, transpiler
 from .pyct import loader, origin_info, parser
 
@@ -71,8 +74,44 @@ def convert(fn):
             converted = loader.load_function(node, fn, {"ag__": operators},
                                              fn.__code__.co_filename)
             _register_codes(converted.__code__)
+            converted = _locating_errors(converted)
             _converted[fn] = converted
     return converted
+
+
+def _locating_errors(converted):
+    """Wraps a converted function so that a StagingError raised directly by the user's code
+    (e.g. `bool()` or a Python list index on a traced value) names the user's file and line.
+    The exception is updated in place, so its traceback still ends at the user's line."""
+    filename = converted.__code__.co_filename
+
+    @functools.wraps(converted)
+    def call(*args, **kwargs):
+        try:
+            return converted(*args, **kwargs)
+        except StagingError as e:
+            if not getattr(e, "_ag_located", False) and e.args:
+                where = _user_line(e.__traceback__, filename)
+                if where is not None:
+                    e.args = (f"{e.args[0]}\n  at:  {where}",) + e.args[1:]
+                e._ag_located = True
+            raise
+
+    _register_codes(call.__code__)
+    return call
+
+
+def _user_line(tb, filename):
+    """`file:line   source` of the innermost traceback entry in `filename`."""
+    found = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            found = tb.tb_lineno
+        tb = tb.tb_next
+    if found is None:
+        return None
+    source = linecache.getline(filename, found).rstrip()
+    return f"{os.path.basename(filename)}:{found}   {source}"
 
 
 def convert_or_none(fn):

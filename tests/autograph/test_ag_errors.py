@@ -164,7 +164,20 @@ def test_traced_value_as_python_list_index_shows_the_line():
     frames = traceback.extract_tb(info.value.__traceback__)
     user = [f for f in frames if f.filename.endswith(FILE)]
     assert user[-1].lineno == line_of(traced_list_index, "weights[k]")
-    assert "Python index" in str(info.value) or "Python int" in str(info.value)
+    msg = str(info.value)
+    assert "Python index" in msg or "Python int" in msg
+    assert f"{FILE}:{line_of(traced_list_index, 'weights[k]')}" in msg
+
+
+def bool_of_traced(x):
+    flag = bool(x > 0)
+    return x if flag else -x
+
+
+def test_bool_of_traced_names_the_line():
+    with pytest.raises(StagingError, match="Python bool") as info:
+        fj.function(bool_of_traced)(f64(1))
+    assert f"{FILE}:{line_of(bool_of_traced, 'bool(x > 0)')}" in str(info.value)
 
 
 @pytest.mark.parametrize("fn,marker", [
