@@ -350,8 +350,29 @@ def clip(a, a_min=np._NoValue, a_max=np._NoValue, out=None, *, min=np._NoValue,
     elif hi is None:
         result = apply("maximum", a, lo)
     else:
-        result = apply("clip", a, lo, hi)
+        result = _clip_size_one_bounds(a, lo, hi)
+        if result is None:
+            result = apply("clip", a, lo, hi)
     return write_out(result, out, "clip")
+
+
+def _clip_size_one_bounds(a, lo, hi):
+    """NumPy's clip loop with size-one (scalar) float bounds returns `x` itself on ties
+    (`np.clip(-0.0, 0.0, 3.0)` is -0.0), and NaN when a bound is NaN; with array bounds it
+    returns the bound on ties (the `clip` op). None unless the bounds have size one and the
+    loop is a float one."""
+    types = [as_value(v).type for v in (a, lo, hi)]
+    if not all(t.size == 1 for t in types[1:]):
+        return None
+    dt = ufunc_output_dtype(np._core.umath.clip, types)
+    if dt.kind != "f":
+        return None
+    x, l, h = (v if isinstance(v, Tensor) and v.dtype == dt and not v.type.weak
+               else apply("astype", v, dtype=dt) for v in (a, lo, hi))
+    r = apply("where", apply("less", x, l), l, x)
+    r = apply("where", apply("greater", r, h), h, r)
+    nan_bound = apply("logical_or", apply("isnan", l), apply("isnan", h))
+    return apply("where", nan_bound, apply("add", l, h), r)
 
 
 @implements(np.round, np.around)
