@@ -53,6 +53,14 @@ class CompiledGraph:
         return f"<CompiledGraph {self.entry_name}>"
 
 
+#: LLVM's loop unroller (full and runtime unrolling; the vectorizer still interleaves).
+#: Off: measured on the benchmark suite it halves LLVM's time for loop-heavy graphs (kmeans:
+#: 1750 -> 450 optimized IR lines, optimize + codegen 165 -> 70 ms) with no loss of steady-
+#: state speed: vectorized loops are interleaved by the vectorizer, pairwise sums carry their
+#: 8 lanes explicitly, and scalar loops are latency-bound.
+LOOP_UNROLLING = False
+
+
 def optimize(ir_text: str) -> llvm.ModuleRef:
     """Parse, verify and optimize LLVM IR text with the new pass manager at O3 for the host
     CPU (loop and SLP vectorization on; LLVMLITE.md section 2).
@@ -65,7 +73,7 @@ def optimize(ir_text: str) -> llvm.ModuleRef:
     pto = llvm.create_pipeline_tuning_options(speed_level=3)
     pto.loop_vectorization = True
     pto.slp_vectorization = True
-    pto.loop_unrolling = True
+    pto.loop_unrolling = LOOP_UNROLLING
     pb = llvm.create_pass_builder(target.opt_target_machine(), pto)
     pb.getModulePassManager().run(mod, pb)
     return mod
