@@ -16,9 +16,11 @@ Python `range` loops are the one place where the choice is not forced: unrolling
 correct but makes the graph grow with the trip count. When every value the loop carries is
 already traced, the loop is staged with a weak Python-int induction variable; otherwise
 iterations run in Python until it is (typically after the first one), and the rest is staged.
-Loops that mutate Python containers (`out.append(v)`) are never staged: such effects are not
-loop-carried values. If staging fails (say the body indexes a Python list with the loop
-index), the loop is unrolled instead.
+A list the loop appends to (`out.append(v)`, rewritten to `out = ag__.list_append(out, v)`)
+is carried as a preallocated buffer (operators/lists.py); loops that mutate other Python
+containers (`d.update(...)`) are never staged: such effects are not loop-carried values. If
+staging fails (say the body indexes a Python list with the loop index), the loop is unrolled
+instead.
 
 Variables that have no value before a staged statement (`ag__.Undefined`) need one to enter
 a region. A loop gets a zero of the type the body gives it (found by tracing the body once
