@@ -597,6 +597,25 @@ def power_f32(builder: ir.IRBuilder, x: ir.Value, y: ir.Value) -> ir.Value:
     return builder.fptrunc(r, F32)
 
 
+def power_int_f32(builder: ir.IRBuilder, x: ir.Value, n: int) -> ir.Value:
+    """float32 x**n for a constant integer n (|n| <= 8) by squaring in float64 (x*x exact,
+    later products one float64 rounding each), then one rounding to float32; 1/x^|n| for
+    n < 0 (IEEE division gives pow's +-inf at +-0)."""
+    if n == 0:
+        return ir.Constant(F32, 1.0)
+    w = builder.fpext(x, F64)
+    result, base, k = None, w, abs(n)
+    while k:
+        if k & 1:
+            result = base if result is None else builder.fmul(result, base)
+        k >>= 1
+        if k:
+            base = builder.fmul(base, base)
+    if n < 0:
+        result = builder.fdiv(ir.Constant(F64, 1.0), result)
+    return builder.fptrunc(result, F32)
+
+
 #: Functions whose scalar rules use this module (sin/cos are not registered: a vector path for
 #: |x| >= TRIG_LIMIT is missing and a predicated libm fallback blocks loop vectorization).
 VECTOR_RULES = ("exp", "exp2", "log", "expm1", "log1p", "log2", "log10", "tanh")

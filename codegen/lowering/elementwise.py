@@ -9,6 +9,7 @@ are registers, read once outside the loop.
 
 from __future__ import annotations
 
+import math
 from typing import Callable, Sequence
 
 import llvmlite.ir as ir
@@ -125,8 +126,31 @@ for _name in vecmath.VECTOR_RULES:
 _libm_power = RULES["power"]["f"]
 
 
+def _constant_exponent(y) -> int | None:
+    """The small integer value of a constant exponent (a float constant, or an int literal
+    the scalar rule cast with `sitofp`/`uitofp`), else None."""
+    if isinstance(y, ir.CastInstr) and y.opname in ("sitofp", "uitofp"):
+        y = y.operands[0]
+    if isinstance(y, ir.Constant) and isinstance(y.constant, (int, float)) \
+            and not isinstance(y.constant, bool):
+        v = y.constant
+        if math.isfinite(v) and v == int(v) and -8 <= v <= 8:
+            return int(v)
+    return None
+
+
 @rule("power", "f")
 def _float_power(fl, args, op):
-    if op.dtype.itemsize == 4 and not op.python:
+    if op.python:
+        return _libm_power(fl, args, op)
+    n = _constant_exponent(args[1])
+    if n is not None and op.dtype.itemsize == 4:
+        # x**n for float32 x and a small constant integer n, by squaring in float64: x*x is
+        # exact there and every further product rounds at 2^-53, so the final rounding to
+        # float32 gives powf's correctly rounded result (up to rare double-rounding ties).
+        return vecmath.power_int_f32(fl.builder, args[0], n)
+    if n == 2:
+        return fl.builder.fmul(args[0], args[0])          # one rounding: exactly pow(x, 2)
+    if op.dtype.itemsize == 4:
         return vecmath.power_f32(fl.builder, *args)
     return _libm_power(fl, args, op)

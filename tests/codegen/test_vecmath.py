@@ -147,3 +147,16 @@ def test_transcendental_loop_vectorizes(name, dtype):
     assert not calls, calls
     assert not re.search(r"\b(fast|reassoc|contract|nnan|ninf)\b",
                          cf.llvm_ir.split("attributes #")[0])
+
+
+@pytest.mark.parametrize("n", [-3, -2, -1, 0, 1, 2, 3, 4, 7, 8])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+def test_power_constant_integer_exponent(n, dtype):
+    f = fj.function(lambda x: x ** n)
+    x = np.concatenate([np.array([0, -0.0, 1, -1, np.inf, -np.inf, np.nan, 1e-30, 1e30, 3e38,
+                                  1e-45]), RNG.uniform(-50, 50, 20000)]).astype(dtype)
+    got = f(x)
+    with np.errstate(all="ignore"):
+        ref = x ** n
+    assert got.dtype == ref.dtype
+    assert ulp_distance(got, ref, dtype).max() <= 1
