@@ -5,11 +5,13 @@ The default pipeline, in order, and why:
      arithmetic into literals, which exposes duplicates to CSE and dead ops to DCE.
   2. `canonicalize`: exact identities (`x.astype(x.dtype)`, `x * 1`, `-(-x)`) and loop-invariant
      carried values, on folded operands (`x * (2 - 1)` is `x * 1` only after folding).
-  3. `cse` next, on the folded, canonical graph (`2*3` and `6` are the same literal only
+  3. `licm`: ops of `while_loop` regions that do not depend on the loop move before it
+     (after canonicalize has removed loop-invariant carried values, which exposes more).
+  4. `cse` next, on the folded, canonical graph (`2*3` and `6` are the same literal only
      after folding); merging duplicates leaves the copies unused.
-  4. `dce` removes what folding and CSE left unused, unused `cond` outputs and loop-carried
+  5. `dce` removes what folding and CSE left unused, unused `cond` outputs and loop-carried
      values, so fusion sees only live ops and makes no kernel outputs for dead values.
-  5. `fusion` last: it changes what an op is (a kernel), so the algebraic passes run on the
+  6. `fusion` last: it changes what an op is (a kernel), so the algebraic passes run on the
      plain ops; it creates no dead code (a kernel only yields values used outside it), so no
      second DCE is needed.
 """
@@ -22,13 +24,14 @@ from .constant_folding import ConstantFolding
 from .cse import CommonSubexpressionElimination
 from .dce import DeadCodeElimination
 from .fusion import ElementwiseFusion
+from .licm import LoopInvariantCodeMotion
 from .manager import Pass, PassManager, Rebuilder, map_regions
 
 
 def default_passes() -> list[Pass]:
     """The default pipeline as a flat list (see the module docstring for the order)."""
-    return [ConstantFolding(), Canonicalize(), CommonSubexpressionElimination(),
-            DeadCodeElimination(), ElementwiseFusion()]
+    return [ConstantFolding(), Canonicalize(), LoopInvariantCodeMotion(),
+            CommonSubexpressionElimination(), DeadCodeElimination(), ElementwiseFusion()]
 
 
 def optimize(graph: Graph) -> tuple[Graph, list[dict]]:
@@ -39,5 +42,5 @@ def optimize(graph: Graph) -> tuple[Graph, list[dict]]:
 
 __all__ = ["Canonicalize", "CommonSubexpressionElimination", "ConstantFolding",
            "DeadCodeElimination",
-           "ElementwiseFusion", "Pass", "PassManager", "Rebuilder", "default_passes",
+           "ElementwiseFusion", "LoopInvariantCodeMotion", "Pass", "PassManager", "Rebuilder", "default_passes",
            "map_regions", "optimize"]

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Callable
 
+import numpy as np
+
 from ..core import Graph, Literal, Op, Value
+from ..ops import registry
 from .manager import Pass, Rebuilder
 
 
@@ -34,9 +37,66 @@ def _times_one(op: Op) -> Value | None:
     return None
 
 
-#: op name -> rule `(op with new operands) -> replacement value or None`. Every rule is exact
-#: bit for bit (`x + 0` is not listed: `-0.0 + 0` is `0.0`).
-RULES: dict[str, Callable[[Op], Value | None]] = {
+def _is_zero(v: Value, negative: bool | None) -> bool:
+    """`v` is a literal zero; for floats, of the given sign (None: an int zero)."""
+    if not isinstance(v, Literal) or isinstance(v.value, bool) or v.value != 0:
+        return False
+    if v.type.dtype.kind == "f" or isinstance(v.value, float):
+        return negative is not None and bool(np.signbit(v.value)) == negative
+    return True
+
+
+def _plus_zero(op: Op) -> Value | None:
+    # x + 0 -> x (ints), x + (-0.0) -> x (floats: -0.0 + -0.0 is -0.0, x + 0.0 is not exact)
+    a, b = op.operands
+    for x, zero in ((a, b), (b, a)):
+        if _is_zero(zero, True) or (x.type.dtype.kind in "iu" and _is_zero(zero, None)):
+            return _same_type(op, x)
+    return None
+
+
+def _minus_zero(op: Op) -> Value | None:
+    # x - 0 -> x (ints), x - 0.0 -> x (floats: -0.0 - 0.0 is -0.0)
+    a, b = op.operands
+    if _is_zero(b, False) or (a.type.dtype.kind in "iu" and _is_zero(b, None)):
+        return _same_type(op, a)
+    return None
+
+
+def _square(op: Op) -> Op | None:
+    # x ** 2 -> x * x (NumPy's own power squares for a scalar 2: bit for bit the same)
+    x, e = op.operands
+    if not (isinstance(e, Literal) and not isinstance(e.value, bool) and e.value == 2):
+        return None
+    if x.type.dtype.kind not in "if" or _same_type(op, x) is None:
+        return None
+    return Op(registry.get("multiply"), [x, x], dict(op.attrs), [op.results[0].type], (),
+              op.loc, [op.results[0].name_hint])
+
+
+def _self_compare(result: bool):
+    # x == x -> True, x < x -> False, ... for 0-d ints and bools (floats: NaN != NaN)
+    def inner(op: Op) -> Value | None:
+        a, b = op.operands
+        if a is b and a.type.ndim == 0 and a.type.dtype.kind in "iub" and \
+                op.results[0].type.ndim == 0:
+            return Literal(result, op.results[0].type)
+        return None
+    return inner
+
+
+#: op name -> rule `(op with new operands) -> replacement value, new op, or None`. Every
+#: rule is exact bit for bit (`x + 0.0` is not listed: `-0.0 + 0.0` is `0.0`).
+RULES: dict[str, Callable[[Op], Value | Op | None]] = {
+    "add": _plus_zero,                                        # x + 0 -> x, x + -0.0 -> x
+    "subtract": _minus_zero,                                  # x - 0 -> x, x - 0.0 -> x
+    "power": _square,                                         # x ** 2 -> x * x
+    "equal": _self_compare(True),                             # i == i -> True
+    "less_equal": _self_compare(True),                        # i <= i -> True
+    "greater_equal": _self_compare(True),                     # i >= i -> True
+    "not_equal": _self_compare(False),                        # i != i -> False
+    "less": _self_compare(False),                             # i < i -> False
+    "greater": _self_compare(False),                          # i > i -> False
     "astype": lambda op: _same_type(op, op.operands[0]),      # x.astype(x.dtype) -> x
     "positive": lambda op: _same_type(op, op.operands[0]),    # +x -> x
     "multiply": _times_one,                                   # x * 1 -> x, 1 * x -> x
@@ -71,6 +131,13 @@ class _Canonicalizer(Rebuilder):
         rule = RULES.get(op.name)
         if rule is not None and not op.regions:
             replacement = rule(new)
+            if isinstance(replacement, Op):
+                # The rewritten op replaces the copy (which DCE might have to keep: a weak
+                # Python `k ** 2` is listed as an op that may raise).
+                ops = self._stack[-1]
+                if ops and ops[-1] is new:
+                    ops.pop()
+                replacement = self.emit(replacement).results[0]
             if replacement is not None:
                 self.bind(op.results[0], replacement)
 
