@@ -83,7 +83,9 @@ ZD_FLOAT_FLOOR_DIVIDE, ZD_FLOAT_REMAINDER, ZD_FLOAT_TRUE_DIVIDE, ZD_FLOAT_POWER 
 OVERFLOW_MESSAGES: tuple[str, ...] = (
     "Python int arithmetic overflowed int64 (a Python int would grow; flowjit computes Python "
     "ints in 64 bits)",
+    "Python integer {0} out of bounds for int32",  # err[1] = the value (NumPy's wording)
 )
+OVERFLOW_PYTHON_INT_BOUNDS = 1
 
 #: ValueError messages, by `message_id` (NumPy's wording).
 VALUE_ERROR_MESSAGES: tuple[str, ...] = (
@@ -113,7 +115,7 @@ EXCEPTIONS: dict[int, Callable[[Sequence[int], Sequence[str | None]], BaseExcept
     STATUS_INDEX_ERROR: _index_error,
     STATUS_ASSERTION: _assertion,
     STATUS_ZERO_DIVISION: lambda err, _: ZeroDivisionError(ZERO_DIVISION_MESSAGES[err[0]]),
-    STATUS_OVERFLOW: lambda err, _: OverflowError(OVERFLOW_MESSAGES[err[0]]),
+    STATUS_OVERFLOW: lambda err, _: OverflowError(OVERFLOW_MESSAGES[err[0]].format(*err[1:])),
     STATUS_VALUE_ERROR: lambda err, _: ValueError(VALUE_ERROR_MESSAGES[err[0]]),
     STATUS_MEMORY_ERROR: lambda err, _: MemoryError(
         f"flowjit could not allocate {err[0]} bytes for a temporary array"),

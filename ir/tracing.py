@@ -82,9 +82,16 @@ def apply(name: str, *operands, **attrs) -> "Tensor | tuple[Tensor, ...]":
         # Python's operator semantics only differ from NumPy's when every operand is a Python
         # scalar; otherwise the op is the plain ufunc.
         del attrs["python"]
+    if opdef.ufunc is not None and name in _elementwise().UFUNCS:
+        values = _elementwise().python_int_operands(name, values)
     op = builder.emit(opdef, values, attrs)
     results = tuple(Tensor(v) for v in op.results)
     return results[0] if len(results) == 1 else results
+
+
+def _elementwise():
+    from .ops import elementwise
+    return elementwise
 
 
 def _binary(name: str, reflected: bool = False):

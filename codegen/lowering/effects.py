@@ -40,3 +40,17 @@ def lower_assert(fl: FunctionLowering, op: Op) -> None:
     fl.assert_messages.append(op.attrs.get("message"))
     pred = fl.get(op.operands[0])
     fl.check(b.not_(pred), abi.STATUS_ASSERTION, [i64(aid)])
+
+
+@lowers("python_int_bounds")
+def lower_python_int_bounds(fl: FunctionLowering, op: Op) -> None:
+    """STATUS_OVERFLOW (NumPy's "Python integer ... out of bounds for int32") when the Python
+    int operand does not fit int32."""
+    b = fl.builder
+    value = fl.get(op.operands[0])
+    lo, hi = (int(x) for x in _INT32_RANGE)
+    outside = b.or_(b.icmp_signed("<", value, i64(lo)), b.icmp_signed(">", value, i64(hi)))
+    fl.check(outside, abi.STATUS_OVERFLOW, [i64(abi.OVERFLOW_PYTHON_INT_BOUNDS), value])
+
+
+_INT32_RANGE = (-(2 ** 31), 2 ** 31 - 1)

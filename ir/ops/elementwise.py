@@ -15,7 +15,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from .. import types as T
-from .registry import ELEMENTWISE, OpDef, register
+from .registry import ELEMENTWISE, OPS, OpDef, register
 
 #: name -> (ufunc, Python operator or None). Order is the support table's order.
 UFUNCS: dict[str, tuple[np.ufunc, Any]] = {
@@ -160,6 +160,60 @@ for _name, (_ufunc, _pyop) in UFUNCS.items():
     ))
 
 UFUNC_NAMES = {ufunc: name for name, (ufunc, _) in UFUNCS.items()}
+
+# -- Python ints meeting int32 (NEP 50) ----------------------------------------------------------
+# A weak Python int converted to int32 raises `OverflowError: Python integer ... out of bounds for
+# int32` eagerly when its value does not fit, and comparisons are exact whatever the value
+# (NumPy 2). A traced Python int's value is only known at run time, so the conversion carries a
+# check op; a comparison is done in int64 instead, where every Python int flowjit takes fits.
+
+_COMPARISONS = {"equal", "not_equal", "less", "less_equal", "greater", "greater_equal"}
+_INT32_BOUNDS = (int(np.iinfo(np.int32).min), int(np.iinfo(np.int32).max))
+
+
+def _python_int_bounds_reference(value, dtype):
+    lo, hi = _INT32_BOUNDS
+    if not lo <= int(value) <= hi:
+        raise OverflowError(f"Python integer {int(value)} out of bounds for {np.dtype(dtype)}")
+    return ()
+
+
+register(OpDef("python_int_bounds", lambda types, attrs: (), _python_int_bounds_reference,
+               ELEMENTWISE, effects=True,
+               doc="the range check NumPy makes when a Python int becomes an int32"))
+
+
+def _is_python_int(t: T.TensorType) -> bool:
+    return t.weak and t.dtype == T.INT64
+
+
+def _fits_int32(v) -> bool:
+    # A literal's value is known now; only a traced Python int needs the run-time check (and an
+    # out-of-range literal keeps it, since eager raises only if this line runs).
+    from ..core import Literal
+    return isinstance(v, Literal) and _INT32_BOUNDS[0] <= int(v.value) <= _INT32_BOUNDS[1]
+
+
+def python_int_operands(name: str, values: list) -> list:
+    """`values` (operand Values of ufunc op `name`) adjusted for Python ints meeting int32.
+
+    Emits the run-time `python_int_bounds` check for a Python int that the ufunc converts to
+    int32, or, for a comparison, widens the int32 operands to int64 so the comparison is exact.
+    """
+    from .. import builder
+
+    types = [v.type for v in values]
+    if not any(_is_python_int(t) for t in types) or \
+            not any(t.dtype == T.INT32 and not t.weak for t in types):
+        return values
+    if name in _COMPARISONS:
+        return [builder.emit(OPS["astype"], [v], {"dtype": T.INT64}).result
+                if v.type.dtype == T.INT32 and not v.type.weak else v for v in values]
+    loop = T.ufunc_loop_dtypes(UFUNCS[name][0], types)
+    for v, dtype in zip(values, loop):
+        if _is_python_int(v.type) and dtype == T.INT32 and not _fits_int32(v):
+            builder.emit(OPS["python_int_bounds"], [v], {"dtype": T.INT32})
+    return values
 
 
 def _where_infer(types, attrs):

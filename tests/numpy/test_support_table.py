@@ -36,13 +36,14 @@ EXERCISED = {
     "cond": "ir/test_control_flow.py", "while_loop": "ir/test_control_flow.py",
     "print": "autograph/autograph_cases.py", "assert": "autograph/autograph_cases.py",
     "fusion": "passes/test_pass_fusion.py",
+    "python_int_bounds": "semantics/test_python_int_meets_int32.py",
 }
 
 #: How each test file names the ops it exercises (the NumPy spelling, when not the op name).
 SPELLING = {"true_divide": "UFUNCS", "getitem": "x[", "setitem": "x[0] =", "take": "np.take",
             "constant": "np.arange(5)", "full": "np.full", "dim": "x.shape[0]",
             "broadcast_to": "np.broadcast_to", "print": "print(", "assert": "assert x > 0, ",
-            "astype": ".astype"}
+            "astype": ".astype", "python_int_bounds": "x * k"}
 
 
 def test_every_registered_op_is_exercised():
