@@ -45,8 +45,10 @@ def collect_dims(graph: Graph) -> tuple[T.Dim, ...]:
 
     def visit(t: T.TensorType):
         for d in t.shape:
-            if isinstance(d, T.Dim):
-                seen.setdefault(d)
+            if isinstance(d, (T.Dim, T.DimExpr)):
+                for a in T.dim_atoms(d):      # DynamicDims are graph values, not ABI dims
+                    if isinstance(a, T.Dim):
+                        seen.setdefault(a)
 
     for a in graph.inputs:
         visit(a.type)
@@ -63,7 +65,7 @@ def collect_dims(graph: Graph) -> tuple[T.Dim, ...]:
                 walk(sub)
             if "shape" in op.attrs and isinstance(op.attrs["shape"], tuple):
                 visit(T.TensorType(T.INT64, tuple(
-                    d for d in op.attrs["shape"] if isinstance(d, (int, T.Dim)))))
+                    d for d in op.attrs["shape"] if isinstance(d, (int, T.Dim, T.DimExpr)))))
 
     walk(graph.body)
     return tuple(seen)
@@ -194,7 +196,20 @@ class FunctionLowering:
 
     def shape(self, t: T.TensorType) -> list[ir.Value]:
         """The i64 length of each axis of type `t`."""
-        return [i64(d) if isinstance(d, int) else self.dims[d] for d in t.shape]
+        return [i64(d) if isinstance(d, int) else self.dim(d) for d in t.shape]
+
+    def dim(self, d) -> ir.Value:
+        """The i64 value of one dimension: an int, a `Dim`, a `DynamicDim` (its bound graph
+        value) or a `DimExpr` (emitted as arithmetic; codegen/dims.py)."""
+        if isinstance(d, T.Dim):
+            return self.dims[d]
+        from .dims import emit_dim
+        return emit_dim(self.builder, d, self._dim_leaf)
+
+    def _dim_leaf(self, a) -> ir.Value:
+        if isinstance(a, T.DynamicDim):
+            return self.get(a.value)
+        return self.dims[a]
 
     def size(self, t: T.TensorType) -> ir.Value:
         """The element count of type `t` as an i64 (folded when static)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 from typing import Sequence, Union
 
 import numpy as np
@@ -33,8 +34,376 @@ class Dim:
     def __str__(self) -> str:
         return self.name
 
+    # Arithmetic builds canonical dimension expressions (`DimExpr`).
+    def __add__(self, other): return dim_add(self, other)
+    def __radd__(self, other): return dim_add(other, self)
+    def __sub__(self, other): return dim_sub(self, other)
+    def __rsub__(self, other): return dim_sub(other, self)
+    def __mul__(self, other): return dim_mul(self, other)
+    def __rmul__(self, other): return dim_mul(other, self)
+    def __floordiv__(self, other): return dim_floordiv(self, other)
+    def __neg__(self): return dim_mul(-1, self)
 
-DimLike = Union[int, Dim]
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class DynamicDim:
+    """A dimension known only when the compiled code runs (data dependent): the length of
+    `np.arange(start, stop, step)` with traced bounds, or of a list appended to in a staged
+    loop whose trip count is traced.
+
+    It is bound to a graph value: `value`, a non-negative int64 0-d `ir.core.Value` that is an
+    operand of every op that creates an array with this dimension (`arange`, `full`), so it is
+    computed before the array and kept alive by DCE. Codegen maps the dimension to that
+    value's SSA register; the interpreter and NumPy references receive it as an operand.
+    Identity equality: two DynamicDims are equal only if they are the same object.
+    """
+
+    name: str
+    value: object = dataclasses.field(default=None, compare=False, repr=False)
+
+    def __str__(self) -> str:
+        return self.name
+
+    __add__, __radd__, __sub__, __rsub__ = Dim.__add__, Dim.__radd__, Dim.__sub__, Dim.__rsub__
+    __mul__, __rmul__, __floordiv__, __neg__ = (Dim.__mul__, Dim.__rmul__, Dim.__floordiv__,
+                                                Dim.__neg__)
+
+
+# -- symbolic dimension expressions ------------------------------------------------------------
+# A `DimExpr` is an integer polynomial over *atoms*: `Dim`s, `DynamicDim`s, and the compound
+# atoms `FloorDiv(e, k)` (k > 0), `Max(e1, e2, ...)` and `Min(...)` that slice lengths need
+# (NumPy's `slice.indices` / `len(range(...))` rules). Every constructor canonicalizes: like
+# terms are merged, constants folded, `(2*n+2)//2` becomes `n+1`, `max(e, 0)` becomes `e` when
+# `e` is provably non-negative (every Dim is), ...; a result that is a plain int or a single
+# `Dim` is returned as that int or `Dim`, so shapes hold `int | Dim | DynamicDim | DimExpr`.
+# Equality is structural on the canonical form, so `x[1:]` and `x[:-1]` of one array both have
+# length `max(n-1,0)` and broadcast together. `str()` of a dimension that is exactly
+# `max(e, 0)` prints `e` (a length is never negative: `float32[n-1,3]`); inside a larger
+# expression the `max(...,0)` is printed.
+
+
+def _atom_key(a) -> tuple:
+    order = {Dim: 0, DynamicDim: 1, FloorDiv: 2, Max: 3, Min: 4}[type(a)]
+    return (order, str(a), id(a) if isinstance(a, DynamicDim) else 0)
+
+
+def _mono_key(m: tuple) -> tuple:
+    return (-len(m), tuple(_atom_key(a) for a in m))
+
+
+class _Arith:
+    __add__, __radd__, __sub__, __rsub__ = Dim.__add__, Dim.__radd__, Dim.__sub__, Dim.__rsub__
+    __mul__, __rmul__, __floordiv__, __neg__ = (Dim.__mul__, Dim.__rmul__, Dim.__floordiv__,
+                                                Dim.__neg__)
+
+
+@dataclasses.dataclass(frozen=True)
+class FloorDiv:
+    """Atom `num // k` (Python floor division, k > 1; `num` not a multiple of k)."""
+
+    num: "DimExpr"
+    k: int
+
+    def __str__(self) -> str:
+        return f"({self.num})//{self.k}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Max:
+    """Atom `max(args)` (at least two args, none provably dominating another)."""
+
+    args: tuple
+
+    def __str__(self) -> str:
+        return "max(" + ",".join(str(a) for a in self.args) + ")"
+
+
+@dataclasses.dataclass(frozen=True)
+class Min:
+    """Atom `min(args)`."""
+
+    args: tuple
+
+    def __str__(self) -> str:
+        return "min(" + ",".join(str(a) for a in self.args) + ")"
+
+
+@dataclasses.dataclass(frozen=True)
+class DimExpr(_Arith):
+    """A canonical integer polynomial over dimension atoms (see above).
+
+    Attributes:
+      terms: `((monomial, coefficient), ...)`, a monomial a sorted tuple of atoms, coefficients
+        non-zero, in canonical order.
+      const: the constant term.
+    """
+
+    terms: tuple
+    const: int = 0
+
+    def __str__(self) -> str:
+        if (not self.const and len(self.terms) == 1 and self.terms[0][1] == 1
+                and len(self.terms[0][0]) == 1 and isinstance(self.terms[0][0][0], Max)
+                and 0 in self.terms[0][0][0].args and len(self.terms[0][0][0].args) == 2):
+            # A length `max(e, 0)` prints as `e` (a length is never negative).
+            inner = self.terms[0][0][0].args
+            return str(inner[0] if inner[1] == 0 else inner[1])
+        return self._text()
+
+    def _text(self) -> str:
+        parts = []
+        for mono, c in self.terms:
+            body = "*".join(str(a) for a in mono)
+            if c == 1:
+                t = body
+            elif c == -1:
+                t = "-" + body
+            else:
+                t = f"{c}*{body}"
+            parts.append(t)
+        if self.const or not parts:
+            parts.append(str(self.const))
+        text = parts[0]
+        for p in parts[1:]:
+            text += p if p.startswith("-") else "+" + p
+        return text
+
+    def __repr__(self) -> str:
+        return f"DimExpr({self._text()})"
+
+    def evaluate(self, env) -> int:
+        return evaluate_dim(self, env)
+
+
+def _linear(d) -> tuple[dict, int]:
+    """`({monomial: coefficient}, constant)` of a dimension."""
+    if isinstance(d, (bool, np.bool_)):
+        raise TypeError(f"not a dimension: {d!r}")
+    if isinstance(d, (int, np.integer)):
+        return {}, int(d)
+    if isinstance(d, DimExpr):
+        return dict(d.terms), d.const
+    if isinstance(d, (Dim, DynamicDim, FloorDiv, Max, Min)):
+        return {(d,): 1}, 0
+    raise TypeError(f"not a dimension: {d!r}")
+
+
+def _make(terms: dict, const: int):
+    terms = {m: c for m, c in terms.items() if c}
+    if not terms:
+        return int(const)
+    if not const and len(terms) == 1:
+        (m, c), = terms.items()
+        if c == 1 and len(m) == 1 and isinstance(m[0], (Dim, DynamicDim)):
+            return m[0]
+    ordered = tuple(sorted(terms.items(), key=lambda mc: _mono_key(mc[0])))
+    return DimExpr(ordered, int(const))
+
+
+def dim_add(a, b):
+    ta, ca = _linear(a)
+    tb, cb = _linear(b)
+    out = dict(ta)
+    for m, c in tb.items():
+        out[m] = out.get(m, 0) + c
+    return _make(out, ca + cb)
+
+
+def dim_sub(a, b):
+    return dim_add(a, dim_mul(-1, b))
+
+
+def dim_mul(a, b):
+    ta, ca = _linear(a)
+    tb, cb = _linear(b)
+    out: dict = {}
+
+    def put(m, c):
+        m = tuple(sorted(m, key=_atom_key))
+        out[m] = out.get(m, 0) + c
+
+    for m1, c1 in ta.items():
+        for m2, c2 in tb.items():
+            put(m1 + m2, c1 * c2)
+        put(m1, c1 * cb)
+    for m2, c2 in tb.items():
+        put(m2, c2 * ca)
+    return _make(out, ca * cb)
+
+
+def dim_floordiv(a, k):
+    """`a // k` for a positive int `k` (Python's floor division)."""
+    if not isinstance(k, (int, np.integer)) or isinstance(k, (bool, np.bool_)):
+        raise TypeError("a dimension can only be floor-divided by a positive int")
+    k = int(k)
+    if k <= 0:
+        raise ValueError("a dimension can only be floor-divided by a positive int")
+    terms, const = _linear(a)
+    if k == 1:
+        return _make(terms, const)
+    q_terms, r_terms = {}, {}
+    for m, c in terms.items():
+        q, r = divmod(c, k)
+        q_terms[m] = q
+        r_terms[m] = r
+    q_const, r_const = divmod(const, k)
+    r_terms = {m: c for m, c in r_terms.items() if c}
+    if not r_terms:
+        return _make(q_terms, q_const)          # 0 <= r_const < k: floor(r_const / k) == 0
+    g = math.gcd(k, r_const, *r_terms.values())
+    num = _make({m: c // g for m, c in r_terms.items()}, r_const // g)
+    k //= g
+    if k == 1:
+        return dim_add(_make(q_terms, q_const), num)
+    atom = FloorDiv(num if isinstance(num, DimExpr) else _as_expr(num), k)
+    return dim_add(_make(q_terms, q_const), _make({(atom,): 1}, 0))
+
+
+def _as_expr(d) -> DimExpr:
+    terms, const = _linear(d)
+    return DimExpr(tuple(sorted(terms.items(), key=lambda mc: _mono_key(mc[0]))), const)
+
+
+def _atom_nonneg(a) -> bool:
+    if isinstance(a, (Dim, DynamicDim)):
+        return True
+    if isinstance(a, FloorDiv):
+        return nonneg(a.num)
+    if isinstance(a, Max):
+        return any(nonneg(x) for x in a.args)
+    if isinstance(a, Min):
+        return all(nonneg(x) for x in a.args)
+    return False
+
+
+def nonneg(d) -> bool:
+    """True if dimension `d` is provably >= 0 for every value of its atoms (sufficient test)."""
+    terms, const = _linear(d)
+    return const >= 0 and all(c > 0 and all(_atom_nonneg(a) for a in m)
+                              for m, c in terms.items())
+
+
+def _extreme(args, cls, pick):
+    flat = []
+    for a in args:
+        a = _make(*_linear(a))
+        if isinstance(a, DimExpr) and len(a.terms) == 1 and \
+                a.terms[0][1] == 1 and isinstance(a.terms[0][0][0], cls) and \
+                len(a.terms[0][0]) == 1:
+            # max(max(a, b) + c, d) == max(a + c, b + c, d)
+            flat.extend(dim_add(x, a.const) for x in a.terms[0][0][0].args)
+        else:
+            flat.append(a)
+    if all(isinstance(a, int) for a in flat):
+        return pick(flat)
+    keep = []
+    for i, a in enumerate(flat):
+        dominated = False
+        for j, b in enumerate(flat):
+            if i == j:
+                continue
+            # For max: a is dropped if b >= a (b - a >= 0); ties keep the first.
+            diff = dim_sub(b, a) if cls is Max else dim_sub(a, b)
+            if nonneg(diff) and (diff != 0 or j < i):
+                dominated = True
+                break
+        if not dominated:
+            keep.append(a)
+    if len(keep) == 1:
+        return keep[0]
+    keep = sorted(set(keep), key=lambda x: (isinstance(x, int), str(x)))
+    return _make({(cls(tuple(keep)),): 1}, 0)
+
+
+def dim_max(*args):
+    """`max(args)` of dimensions, canonical."""
+    return _extreme(args, Max, max)
+
+
+def dim_min(*args):
+    """`min(args)` of dimensions, canonical."""
+    return _extreme(args, Min, min)
+
+
+def is_symbolic(d) -> bool:
+    """True for a shape entry that is not a Python int (`Dim`, `DynamicDim`, `DimExpr`)."""
+    return isinstance(d, (Dim, DynamicDim, DimExpr))
+
+
+def dim_atoms(d) -> list:
+    """The `Dim`s and `DynamicDim`s `d` depends on, in first-seen order."""
+    out: dict = {}
+
+    def visit(x):
+        if isinstance(x, (Dim, DynamicDim)):
+            out.setdefault(x)
+        elif isinstance(x, DimExpr):
+            for m, _ in x.terms:
+                for a in m:
+                    visit(a)
+        elif isinstance(x, FloorDiv):
+            visit(x.num)
+        elif isinstance(x, (Max, Min)):
+            for a in x.args:
+                visit(a)
+
+    visit(d)
+    return list(out)
+
+
+def evaluate_dim(d, env) -> int:
+    """The value of dimension `d` given `env` (`Dim`/`DynamicDim` -> int)."""
+    if isinstance(d, (int, np.integer)):
+        return int(d)
+    if isinstance(d, (Dim, DynamicDim)):
+        return int(env[d])
+    if isinstance(d, DimExpr):
+        total = d.const
+        for m, c in d.terms:
+            p = c
+            for a in m:
+                p *= evaluate_dim(a, env)
+            total += p
+        return total
+    if isinstance(d, FloorDiv):
+        return evaluate_dim(d.num, env) // d.k
+    if isinstance(d, Max):
+        return max(evaluate_dim(a, env) for a in d.args)
+    if isinstance(d, Min):
+        return min(evaluate_dim(a, env) for a in d.args)
+    raise TypeError(f"not a dimension: {d!r}")
+
+
+def slice_dims(n, start, stop, step) -> tuple:
+    """`(first, length)` of `range(*slice(start, stop, step).indices(n))` for an axis of
+    symbolic length `n` and static `start`/`stop` (ints or None) and `step` (non-zero int or
+    None): dimension expressions following NumPy's rules. `first` only matters when
+    `length > 0`."""
+    step = 1 if step is None else int(step)
+    if step == 0:
+        raise ValueError("slice step cannot be zero")
+    if step > 0:
+        lo = 0 if start is None else (dim_max(dim_add(n, start), 0) if start < 0
+                                      else int(start))
+        hi = n if stop is None else (dim_add(n, stop) if stop < 0 else dim_min(stop, n))
+        span = dim_sub(hi, lo)
+        # n - max(n+s, 0) == min(-s, n)
+        if start is not None and start < 0 and (stop is None):
+            span = dim_min(-start, n)
+    else:
+        lo = dim_sub(n, 1) if start is None else (dim_add(n, start) if start < 0
+                                                  else dim_min(start, dim_sub(n, 1)))
+        hi = -1 if stop is None else (dim_max(dim_add(n, stop), -1) if stop < 0
+                                      else int(stop))
+        span = dim_sub(lo, hi)
+        if stop is not None and stop < 0 and start is None:
+            span = dim_min(-stop - 1, n)        # n-1 - max(n+e, -1) == min(-e-1, n)
+    a = abs(step)
+    length = dim_max(dim_floordiv(dim_add(span, a - 1), a), 0)
+    return lo, length
+
+
+DimLike = Union[int, Dim, DynamicDim, DimExpr]
 
 
 def check_dtype(dtype, what: str = "value") -> np.dtype:

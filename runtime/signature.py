@@ -445,4 +445,6 @@ def bind_dims(types: Sequence[TensorType], shapes: Sequence[tuple]) -> dict[Dim,
 
 def concrete_shape(t: TensorType, dims: dict[Dim, int]) -> tuple[int, ...]:
     """`t.shape` with every `Dim` replaced by its bound value."""
-    return tuple(dims[d] if isinstance(d, Dim) else d for d in t.shape)
+    from ..ir.types import evaluate_dim
+    return tuple(d if isinstance(d, int) else dims[d] if isinstance(d, Dim)
+                 else evaluate_dim(d, dims) for d in t.shape)

@@ -63,6 +63,12 @@ def _view(fl: FunctionLowering, x: Value, entries, traced: Sequence[Value]):
         elif kind == "full":
             out_shape.append(shape[axis])
             out_strides.append(xstrides[axis])
+        elif kind == "symslice":   # a static slice of a symbolic axis: DimExpr start/length
+            first, length = T.slice_dims(x.type.shape[axis], *entry[1:])
+            step = 1 if entry[3] is None else entry[3]
+            out_shape.append(fl.dim(length))
+            base = b.add(base, b.mul(fl.dim(first), xstrides[axis]))
+            out_strides.append(b.mul(i64(step), xstrides[axis]))
         else:
             raise NotImplementedError(f"index entry {entry!r}")
         axis += 1

@@ -20,7 +20,7 @@ register(OpDef("constant", _constant_infer, lambda value: value, CONSTANT,
 
 
 def _full_infer(types, attrs):
-    n_sym = sum(1 for d in attrs["shape"] if isinstance(d, T.Dim))
+    n_sym = sum(1 for d in attrs["shape"] if T.is_symbolic(d))
     if len(types) != 1 + n_sym:
         raise ValueError(f"full of shape {attrs['shape']} takes the fill value and {n_sym} "
                          f"run-time sizes, got {len(types)} operands")
@@ -50,7 +50,7 @@ def _shape_and_sizes(shape, sources=()) -> tuple[tuple, list]:
         if isinstance(d, int) and d < 0:
             raise ValueError("negative dimensions are not allowed")
         dims.append(d)
-        if isinstance(d, T.Dim):
+        if T.is_symbolic(d):
             sizes.append(e if isinstance(e, Tensor) else sizes_of((d,), sources)[0])
     return tuple(dims), sizes
 
@@ -332,7 +332,7 @@ def traced_argument_function(f, args, kwargs):
         return None
 
     def traced(x) -> bool:
-        if isinstance(x, (Tensor, T.Dim)):
+        if isinstance(x, (Tensor, T.Dim, T.DimExpr)):
             return True
         if isinstance(x, (list, tuple)):
             return any(traced(e) for e in x)

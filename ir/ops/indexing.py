@@ -8,6 +8,8 @@ setitem):
   ("dynamic", j)        the j-th traced integer operand (wrapped and bounds-checked at run time);
   ("slice", a, b, s)    a static slice, with NumPy's `slice.indices` already applied;
   ("full", )            `:` over a symbolic dimension;
+  ("symslice", a, b, s) any other static slice of a symbolic dimension, as written (ints or
+                        None); the result's length is a `DimExpr` (`types.slice_dims`);
   ("newaxis", )         `None`.
 """
 
@@ -76,8 +78,21 @@ def normalize_index(index, shape) -> tuple[tuple, list]:
             elif it == slice(None):
                 entries.append(("full",))
             else:
-                raise NotImplementedError(f"slicing axis {axis} of symbolic length {size} "
-                                          f"with {it} is not supported; use `:`.")
+                parts = []
+                for part in (it.start, it.stop, it.step):
+                    if isinstance(part, Tensor):
+                        raise NotImplementedError(
+                            f"flowjit needs the bounds of a slice of axis {axis} (symbolic "
+                            f"length {size}) known at trace time; index with a traced "
+                            f"integer instead.")
+                    if part is not None and (isinstance(part, (bool, np.bool_)) or
+                                             not isinstance(part, (int, np.integer))):
+                        raise TypeError("slice indices must be integers or None or have an "
+                                        "__index__ method")
+                    parts.append(None if part is None else int(part))
+                if parts[2] == 0:
+                    raise ValueError("slice step cannot be zero")
+                entries.append(("symslice",) + tuple(parts))
         elif isinstance(it, (int, np.integer)) and not isinstance(it, (bool, np.bool_)):
             k = int(it)
             if isinstance(size, int):
@@ -107,6 +122,8 @@ def indexed_shape(entries, shape) -> tuple:
             continue
         if kind == "slice":
             out.append(len(range(*entry[1:])))
+        elif kind == "symslice":
+            out.append(T.slice_dims(shape[axis], *entry[1:])[1])
         elif kind == "full":
             out.append(shape[axis])
         axis += 1
@@ -126,6 +143,7 @@ def numpy_index(entries, traced_values) -> tuple:
         kind = entry[0]
         out.append({"int": lambda: entry[1], "dynamic": lambda: int(traced_values[entry[1]]),
                     "slice": lambda: _as_slice(*entry[1:]), "full": lambda: slice(None),
+                    "symslice": lambda: slice(*entry[1:]),
                     "newaxis": lambda: None}[kind]())
     return tuple(out)
 
@@ -316,3 +334,38 @@ def take(a, indices, axis=None, out=None, mode="raise"):
         return write_out(apply("take", x, indices, axis=axis, mode="take"), out, "take")
     idx = _index_operand(indices, axis, x.type.shape[axis])
     return write_out(apply("take", x, idx, axis=axis, mode="take"), out, "take")
+
+
+@implements(np.diff)
+def diff(a, n=1, axis=-1, prepend=np._NoValue, append=np._NoValue):
+    """`np.diff`: `a[1:] - a[:-1]` along `axis`, `n` times (`!=` for bool, as NumPy); works on
+    symbolic axes too (the result's length is a dimension expression such as `n-1`)."""
+    import operator as _operator
+    from .shape import broadcast_to_shape, concatenate, normalize_axis_index
+    x = a if isinstance(a, Tensor) else Tensor(as_value(a))
+    if n == 0:
+        return x
+    n = _operator.index(n)
+    if n < 0:
+        raise ValueError(f"order must be non-negative but got {n!r}")
+    if x.ndim == 0:
+        raise ValueError("diff requires input that is at least one dimensional")
+    axis = normalize_axis_index(axis, x.ndim)
+    parts = []
+    for extra, where in ((prepend, "prepend"), (None, None), (append, "append")):
+        if where is None:
+            parts.append(x)
+        elif extra is not np._NoValue:
+            e = extra if isinstance(extra, Tensor) else Tensor(as_value(extra))
+            if e.ndim == 0:
+                shape = x.type.shape[:axis] + (1,) + x.type.shape[axis + 1:]
+                e = broadcast_to_shape(e, shape, (x,))
+            parts.append(e)
+    if len(parts) > 1:
+        x = concatenate(parts, axis=axis)
+    lo = (slice(None),) * axis + (slice(1, None),)
+    hi = (slice(None),) * axis + (slice(None, -1),)
+    op = "not_equal" if x.dtype == T.BOOL else "subtract"
+    for _ in range(n):
+        x = apply(op, getitem(x, lo), getitem(x, hi))
+    return x

@@ -71,7 +71,7 @@ def static_dim(d):
         raise NotImplementedError("flowjit needs array shapes known at trace time; a traced "
                                   "value was given as a dimension (only `x.shape[i]` of an "
                                   "argument declared with None in input_signature can be).")
-    if isinstance(d, T.Dim):
+    if T.is_symbolic(d):
         return d
     if isinstance(d, (bool, np.bool_)) or not isinstance(d, (int, np.integer)):
         raise TypeError(f"'{type(d).__name__}' object cannot be interpreted as an integer")
@@ -92,13 +92,23 @@ def _fmt_shape(shape) -> str:
     return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
 
 
+def _product(dims):
+    out = 1
+    for d in dims:
+        out = T.dim_mul(out, d)
+    return out
+
+
 def resolve_reshape(in_shape, new_shape) -> tuple[tuple, tuple]:
     """`(shape, source_axes)` of `x.reshape(new_shape)` for `x` of `in_shape`.
 
+    Sizes are dimension expressions (`types.DimExpr`): `(n, 3) -> (-1,)` gives `(3*n,)`,
+    `(3*n,) -> (-1, 3)` gives `(n, 3)`. `source_axes[i]` is an input axis whose length equals
+    the result's symbolic entry i (None if there is none, or for a static entry).
+
     Raises:
       ValueError: NumPy's messages ("cannot reshape array of size 6 into shape (4,)", ...).
-      NotImplementedError: a reshape whose result length would be an expression of symbolic
-        dimensions (e.g. `(n, 3) -> (-1,)` needs `3*n`).
+      NotImplementedError: symbolic sizes flowjit cannot prove equal (or divisible).
     """
     new_shape = tuple(new_shape)
     unknown = [i for i, d in enumerate(new_shape) if isinstance(d, int) and d == -1]
@@ -106,13 +116,10 @@ def resolve_reshape(in_shape, new_shape) -> tuple[tuple, tuple]:
         raise ValueError("can only specify one unknown dimension")
     if any(isinstance(d, int) and d < -1 for d in new_shape):
         raise ValueError("negative dimensions not allowed")
-    in_static = math.prod(d for d in in_shape if isinstance(d, int))
-    in_syms = Counter(d for d in in_shape if isinstance(d, T.Dim))
-    out_static = math.prod(d for d in new_shape if isinstance(d, int) and d != -1)
-    out_syms = Counter(d for d in new_shape if isinstance(d, T.Dim))
-    static = not in_syms and not out_syms
-    size_text = str(in_static) if not in_syms else "*".join(
-        [str(in_static)] * (in_static != 1) + [str(d) for d in in_shape if isinstance(d, T.Dim)])
+    in_size = _product(in_shape)
+    out_known = _product(d for d in new_shape if not (isinstance(d, int) and d == -1))
+    static = isinstance(in_size, int) and isinstance(out_known, int)
+    size_text = str(in_size)
 
     def cannot():
         return ValueError(f"cannot reshape array of size {size_text} into shape "
@@ -121,38 +128,47 @@ def resolve_reshape(in_shape, new_shape) -> tuple[tuple, tuple]:
     resolved = list(new_shape)
     if unknown:
         if static:
-            if out_static == 0 or in_static % out_static:
+            if out_known == 0 or in_size % out_known:
                 raise cannot()
-            resolved[unknown[0]] = in_static // out_static
+            resolved[unknown[0]] = in_size // out_known
         else:
-            rest = in_syms - out_syms
-            if out_syms - in_syms:
-                raise NotImplementedError(f"reshape of an array of shape {_fmt_shape(in_shape)} "
-                                          f"into {_fmt_shape(new_shape)}: flowjit cannot prove "
-                                          f"the symbolic sizes equal.")
-            if not rest and in_static % max(out_static, 1) == 0 and out_static:
-                resolved[unknown[0]] = in_static // out_static
-            elif sum(rest.values()) == 1 and in_static == out_static:
-                resolved[unknown[0]] = next(iter(rest))
-            else:
+            if out_known == 0:
+                raise cannot()
+            quotient = None
+            if isinstance(out_known, int) and out_known > 0:
+                quotient = T.dim_floordiv(in_size, out_known)
+            elif T.is_symbolic(out_known):
+                # Divide by the symbolic part: the input's dims minus the new shape's.
+                rest = list(in_shape)
+                for d in new_shape:
+                    if T.is_symbolic(d) and d in rest:
+                        rest.remove(d)
+                rest_size = _product(rest)
+                left = _product(d for d in new_shape if isinstance(d, int) and d != -1)
+                if T.is_symbolic(rest_size) or left == 0 or \
+                        (isinstance(rest_size, int) and rest_size % left == 0):
+                    quotient = T.dim_floordiv(rest_size, left) if left else None
+            if quotient is None or T.dim_mul(quotient, out_known) != in_size:
                 raise NotImplementedError(
                     f"reshape of an array of shape {_fmt_shape(in_shape)} into "
-                    f"{_fmt_shape(new_shape)} gives a length that is a product of symbolic "
-                    f"dimensions, which flowjit does not represent; keep the symbolic axis "
-                    f"as its own axis.")
+                    f"{_fmt_shape(new_shape)}: flowjit cannot prove the size {in_size} "
+                    f"divisible by {out_known}; give the length explicitly.")
+            resolved[unknown[0]] = quotient
     elif static:
-        if in_static != out_static:
+        if in_size != out_known:
             raise cannot()
-    elif in_syms != out_syms or in_static != out_static:
+    elif in_size != out_known:
         raise NotImplementedError(f"reshape of an array of shape {_fmt_shape(in_shape)} into "
                                   f"{_fmt_shape(new_shape)}: flowjit cannot prove the sizes "
-                                  f"equal.")
-    # Each Dim of the result takes its run-time length from an input axis with the same Dim.
+                                  f"{in_size} and {out_known} equal.")
+    # A symbolic entry of the result takes its run-time length from an input axis with the
+    # same length when there is one.
     source, used = [], set()
     for d in resolved:
-        if isinstance(d, T.Dim):
-            axis = next(i for i, e in enumerate(in_shape) if e == d and i not in used)
-            used.add(axis)
+        if T.is_symbolic(d):
+            axis = next((i for i, e in enumerate(in_shape) if e == d and i not in used), None)
+            if axis is not None:
+                used.add(axis)
             source.append(axis)
         else:
             source.append(None)
@@ -169,7 +185,8 @@ def _reshape_infer(types, attrs):
 
 def _reshape_reference(x, shape, source_axes):
     x = np.asarray(x)
-    return x.reshape([x.shape[s] if s is not None else d for d, s in zip(shape, source_axes)])
+    return x.reshape([x.shape[s] if s is not None else d if isinstance(d, int) else -1
+                      for d, s in zip(shape, source_axes)])
 
 
 register(OpDef("reshape", _reshape_infer, _reshape_reference, SHAPE,
@@ -356,7 +373,7 @@ def sizes_of(shape, sources) -> list:
     from the first of `sources` (Tensors) that has an axis of that Dim."""
     sizes = []
     for d in shape:
-        if isinstance(d, T.Dim):
+        if T.is_symbolic(d):
             for src in sources:
                 if isinstance(src, Tensor) and d in src.type.shape:
                     sizes.append(dimension(src, src.type.shape.index(d)))
@@ -384,8 +401,8 @@ def broadcast_to(array, shape, subok=False):
         raise ValueError("all elements of broadcast shape must be non-negative")
     if tuple(shape) == tuple(x.type.shape):
         return x
-    sizes = [g for g, d in zip(given, shape) if isinstance(d, T.Dim) and isinstance(g, Tensor)]
-    if len(sizes) != sum(isinstance(d, T.Dim) for d in shape):
+    sizes = [g for g, d in zip(given, shape) if T.is_symbolic(d) and isinstance(g, Tensor)]
+    if len(sizes) != sum(T.is_symbolic(d) for d in shape):
         sizes = sizes_of(shape, (x,))
     return apply("broadcast_to", x, *sizes, shape=shape)
 
@@ -415,15 +432,9 @@ def _concatenate_infer(types, attrs):
                                  f"axis must match exactly, but along dimension {d}, the array "
                                  f"at index 0 has size {first.shape[d]} and the array at index "
                                  f"{i} has size {t.shape[d]}")
-    lengths = [t.shape[axis] for t in types]
-    nonzero = [n for n in lengths if n != 0]
-    if all(isinstance(n, int) for n in lengths):
-        total = sum(lengths)
-    elif len(nonzero) == 1:
-        total = nonzero[0]
-    else:
-        raise NotImplementedError("concatenating along a symbolic axis gives a length that is a "
-                                  "sum of symbolic dimensions, which flowjit does not represent")
+    total = 0
+    for t in types:   # a dimension expression when some lengths are symbolic (`n+m`)
+        total = T.dim_add(total, t.shape[axis])
     dtype = T.check_dtype(np.result_type(*(t.dtype for t in types)))
     shape = first.shape[:axis] + (total,) + first.shape[axis + 1:]
     return (T.TensorType(dtype, shape),)

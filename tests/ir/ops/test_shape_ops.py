@@ -137,11 +137,11 @@ def test_dim_op():
     assert interpreter.run(r.graph, np.zeros((5, 3), np.float32)) == [5, 3, 13, 3]
 
 
-def test_symbolic_reshape_that_needs_dim_arithmetic_is_refused():
+def test_symbolic_reshape_and_concatenate_give_dimension_expressions():
     n = T.Dim("n")
-    with pytest.raises(NotImplementedError):
-        _symbolic(lambda a: a.reshape(-1), (n, 3))
-    with pytest.raises(NotImplementedError):
-        _symbolic(lambda a: np.concatenate([a, a]), (n, 3))
+    assert _symbolic(lambda a: a.reshape(-1), (n, 3)).graph.outputs[0].type.shape == (3 * n,)
+    r = _symbolic(lambda a: np.concatenate([a, a]), (n, 3))
+    assert r.graph.outputs[0].type.shape == (2 * n, 3)
+    assert interpreter.run(r.graph, np.zeros((5, 3), np.float32))[0].shape == (10, 3)
     with pytest.raises(ValueError):
         _symbolic(lambda a: a + np.zeros((4, 3), np.float32), (n, 3))
