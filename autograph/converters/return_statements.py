@@ -17,14 +17,15 @@ top-level statement is left as it is.
 
 import gast
 
-from ..pyct import anno, templates, transformer
+from ..pyct import templates, transformer
+from .flags import FlagTransformer
 
 
 def _returns(node):
     return [n for n in transformer.walk_scope(node) if isinstance(n, gast.Return)]
 
 
-class ReturnTransformer(transformer.Base):
+class ReturnTransformer(FlagTransformer):
     """Rewrites the returns of one function; nested defs are left to their own conversion."""
 
     def __init__(self, ctx, do_return, retval):
@@ -32,12 +33,8 @@ class ReturnTransformer(transformer.Base):
         self.do_return = do_return
         self.retval = retval
 
-    def _guard(self, rest):
-        return templates.replace("if ag__.not_(flag):\n    rest", flag=self.do_return,
-                                 rest=rest)
-
-    def block(self, stmts):
-        return transformer.guard_block(stmts, self.visit, self.do_return, self._guard)
+    def flag_name(self):
+        return self.do_return
 
     def visit_Return(self, node):
         value = node.value if node.value is not None else gast.Constant(value=None, kind=None)
@@ -45,51 +42,16 @@ class ReturnTransformer(transformer.Base):
                                               do_return=self.do_return, retval_=self.retval,
                                               value=value), node)
 
-    def visit_If(self, node):
-        node.body = self.block(node.body)
-        node.orelse = self.block(node.orelse)
-        return node
-
-    def visit_While(self, node):
+    def _visit_loop(self, node):
         has_return = bool(_returns(node))
         node.body = self.block(node.body)
         node.orelse = self.block(node.orelse)
         if has_return:
-            node.test = templates.replace_as_expression(
-                "ag__.and_(lambda: ag__.not_(flag), lambda: test)", flag=self.do_return,
-                test=node.test)
+            self.stop_loop_when_set(node, self.do_return)
         return node
 
-    def visit_For(self, node):
-        has_return = bool(_returns(node))
-        node.body = self.block(node.body)
-        node.orelse = self.block(node.orelse)
-        if has_return:
-            tests = anno.getanno(node, anno.Basic.EXTRA_LOOP_TEST, [])
-            test = templates.replace_as_expression("ag__.not_(flag)", flag=self.do_return)
-            anno.setanno(node, anno.Basic.EXTRA_LOOP_TEST, tests + [test])
-        return node
-
-    def visit_With(self, node):
-        node.body = self.block(node.body)
-        return node
-
-    def visit_Try(self, node):
-        node.body = self.block(node.body)
-        node.orelse = self.block(node.orelse)
-        for h in node.handlers:
-            h.body = self.block(h.body)
-        node.finalbody = self.block(node.finalbody)
-        return node
-
-    def visit_FunctionDef(self, node):
-        return node
-
-    def visit_Lambda(self, node):
-        return node
-
-    def visit_ClassDef(self, node):
-        return node
+    visit_While = _visit_loop
+    visit_For = _visit_loop
 
 
 def transform(node, ctx):
