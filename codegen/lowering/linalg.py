@@ -16,6 +16,11 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import importlib
+import importlib.machinery
+import importlib.util
+import os
+import sys
 
 import llvmlite.binding as llvm
 import llvmlite.ir as ir
@@ -33,11 +38,38 @@ from .scalar import RULES, ScalarOp
 BLAS_SYMBOLS = {np.dtype(np.float32): "fj_sgemm", np.dtype(np.float64): "fj_dgemm"}
 
 
+def _load_cython_blas():
+    """`scipy.linalg.cython_blas` without running `scipy.linalg/__init__` (that package
+    import costs ~150 ms; the extension module alone ~20 ms, most of it OpenBLAS loading).
+    The module is registered under its own name, so a later `import scipy.linalg` uses it."""
+    name = "scipy.linalg.cython_blas"
+    if name in sys.modules or "scipy.linalg" in sys.modules:
+        return importlib.import_module(name)
+    import scipy
+    folder = os.path.join(os.path.dirname(scipy.__file__), "linalg")
+    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+        path = os.path.join(folder, "cython_blas" + suffix)
+        if os.path.exists(path):
+            break
+    else:  # pragma: no cover - an unusual SciPy layout
+        return importlib.import_module(name)
+    loader = importlib.machinery.ExtensionFileLoader(name, path)
+    spec = importlib.util.spec_from_file_location(name, path, loader=loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    return module
+
+
 @functools.cache
 def blas_available() -> bool:
     """Register SciPy's sgemm/dgemm as JIT symbols once; False if SciPy is missing."""
     try:
-        from scipy.linalg import cython_blas
+        cython_blas = _load_cython_blas()
     except ImportError:  # pragma: no cover - scipy is a dependency
         return False
     get_name = ctypes.pythonapi.PyCapsule_GetName
@@ -56,17 +88,12 @@ def _use_blas(a, bv, r) -> bool:
             and blas_available())
 
 
-def _blas_matmul(fl: FunctionLowering, a, bv, r) -> None:
+def _blas_matmul(fl: FunctionLowering, op: Op, a, bv, r) -> None:
     b = fl.builder
     dt = r.type.dtype
     fty = F32 if dt == np.float32 else F64
     gemm = fl.function(BLAS_SYMBOLS[dt], ir.VoidType(), [PTR] * 13)
-    a_shape, b_shape = fl.shape(a.type), fl.shape(bv.type)
-    a_t, b_t = list(a.type.shape), list(bv.type.shape)
-    if a.type.ndim == 1:
-        a_shape, a_t = [i64(1)] + a_shape, [1] + a_t
-    if bv.type.ndim == 1:
-        b_shape, b_t = b_shape + [i64(1)], b_t + [1]
+    a_shape, b_shape, a_t, b_t, ta, tb = _logical_shapes(fl, op)
     n, k, m = a_shape[-2], a_shape[-1], b_shape[-1]
     batch_nd = max(len(a_shape), len(b_shape)) - 2
     a_batch, b_batch = a_shape[:-2], b_shape[:-2]
@@ -96,9 +123,13 @@ def _blas_matmul(fl: FunctionLowering, a, bv, r) -> None:
     def at_least_1(v):
         return b.select(b.icmp_signed("<", v, i64(1)), i64(1), v)
 
-    trans = slot(I8, ir.Constant(I8, ord("N")))
+    # A transposed operand (`transpose_a`/`transpose_b`) is read in place with 'T': `a`'s
+    # buffer then holds A^T (k, n) row-major, which column-major BLAS sees as A (ld n).
+    trans_b = slot(I8, ir.Constant(I8, ord("T" if tb else "N")))
+    trans_a = slot(I8, ir.Constant(I8, ord("T" if ta else "N")))
     pm, pn, pk = slot(I32, i32(m)), slot(I32, i32(n)), slot(I32, i32(k))
-    ldb, lda, ldc = (slot(I32, i32(at_least_1(m))), slot(I32, i32(at_least_1(k))),
+    ldb, lda, ldc = (slot(I32, i32(at_least_1(k if tb else m))),
+                     slot(I32, i32(at_least_1(n if ta else k))),
                      slot(I32, i32(at_least_1(m))))
     alpha, beta = slot(fty, ir.Constant(fty, 1.0)), slot(fty, ir.Constant(fty, 0.0))
     nm, nk, km = b.mul(n, m), b.mul(n, k), b.mul(k, m)
@@ -108,7 +139,7 @@ def _blas_matmul(fl: FunctionLowering, a, bv, r) -> None:
         ea = b.gep(pa, [ao], source_etype=fty, inbounds=True)
         eb = b.gep(pb, [bo], source_etype=fty, inbounds=True)
         ec = dst if scalar_out else b.gep(dst, [oo], source_etype=fty, inbounds=True)
-        b.call(gemm, [trans, trans, pm, pn, pk, alpha, eb, ldb, ea, lda, beta, ec, ldc])
+        b.call(gemm, [trans_b, trans_a, pm, pn, pk, alpha, eb, ldb, ea, lda, beta, ec, ldc])
 
     broadcast_loop(b, batch_sizes, [layout(a_batch, a_t[:-2]), layout(b_batch, b_t[:-2]),
                                     batch_sizes], body)
@@ -121,21 +152,14 @@ def lower_matmul(fl: FunctionLowering, op: Op) -> None:
     a, bv = op.operands
     r = op.results[0]
     if _use_blas(a, bv, r):
-        _blas_matmul(fl, a, bv, r)
+        _blas_matmul(fl, op, a, bv, r)
         return
     b = fl.builder
     dt = r.type.dtype
     add = RULES["add"][dt.kind]
     mul = RULES["multiply"][dt.kind]
     sop = ScalarOp("matmul", (dt, dt), dt)
-    a_shape, b_shape = fl.shape(a.type), fl.shape(bv.type)
-    # 1-d operands are a row vector (a) and a column vector (b), as NumPy promotes them.
-    a_t = list(a.type.shape)
-    b_t = list(bv.type.shape)
-    if a.type.ndim == 1:
-        a_shape, a_t = [i64(1)] + a_shape, [1] + a_t
-    if bv.type.ndim == 1:
-        b_shape, b_t = b_shape + [i64(1)], b_t + [1]
+    a_shape, b_shape, a_t, b_t, ta, tb = _logical_shapes(fl, op)
     n, k, m = a_shape[-2], a_shape[-1], b_shape[-1]
     batch_nd = max(len(a_shape), len(b_shape)) - 2
     a_batch, b_batch = a_shape[:-2], b_shape[:-2]
@@ -163,11 +187,12 @@ def lower_matmul(fl: FunctionLowering, op: Op) -> None:
             with for_range(b, m, name="mj0") as j:
                 _store(b, zero, dst, dt, b.add(row, j), scalar_out)
             with for_range(b, k, name="mk") as kk:
-                x = cast(b, load(b, pa, a.type.dtype, b.add(ao, b.add(b.mul(i, k), kk))),
-                         a.type.dtype, dt)
+                a_at = b.add(b.mul(kk, n), i) if ta else b.add(b.mul(i, k), kk)
+                x = cast(b, load(b, pa, a.type.dtype, b.add(ao, a_at)), a.type.dtype, dt)
                 brow = b.add(bo, b.mul(kk, m))
                 with for_range(b, m, name="mj") as j:
-                    y = cast(b, load(b, pb, bv.type.dtype, b.add(brow, j)), bv.type.dtype, dt)
+                    b_at = b.add(bo, b.add(b.mul(j, k), kk)) if tb else b.add(brow, j)
+                    y = cast(b, load(b, pb, bv.type.dtype, b_at), bv.type.dtype, dt)
                     at = b.add(row, j)
                     acc = _load(b, dst, dt, at, scalar_out)
                     _store(b, add(fl, [acc, mul(fl, [x, y], sop)], sop), dst, dt, at, scalar_out)
@@ -176,6 +201,25 @@ def lower_matmul(fl: FunctionLowering, op: Op) -> None:
                                     batch_sizes], body)
     if scalar_out:
         fl.bind(r, b.load(dst, typ=fl_type(dt)))
+
+
+def _logical_shapes(fl: FunctionLowering, op: Op):
+    """The operands' shapes as matmul sees them (run-time values and static entries): 1-d
+    operands as a row vector (a) and a column vector (b), as NumPy promotes them, and a
+    2-d operand flagged `transpose_a`/`transpose_b` as its transpose. Also the two flags."""
+    a, bv = op.operands
+    ta, tb = bool(op.attrs.get("transpose_a")), bool(op.attrs.get("transpose_b"))
+    a_shape, b_shape = fl.shape(a.type), fl.shape(bv.type)
+    a_t, b_t = list(a.type.shape), list(bv.type.shape)
+    if ta:
+        a_shape, a_t = a_shape[::-1], a_t[::-1]
+    if tb:
+        b_shape, b_t = b_shape[::-1], b_t[::-1]
+    if a.type.ndim == 1:
+        a_shape, a_t = [i64(1)] + a_shape, [1] + a_t
+    if bv.type.ndim == 1:
+        b_shape, b_t = b_shape + [i64(1)], b_t + [1]
+    return a_shape, b_shape, a_t, b_t, ta, tb
 
 
 def fl_type(dt):

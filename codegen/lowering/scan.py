@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 
+import llvmlite.ir as ir
 import numpy as np
 
 from ...ir import types as T
@@ -53,6 +54,12 @@ def lower_arg_extremum(fl: FunctionLowering, op: Op) -> None:
         cmp = b.icmp_signed if dtype.kind == "i" else b.icmp_unsigned
         return cmp(">" if is_max else "<", v, best)
 
+    if isinstance(inner, ir.Constant) and inner.constant == 1 and dtype.kind in "fi":
+        _two_pass_rows(fl, op, src, dst, result_slot, outer, n)
+        if dst is None:
+            fl.bind(r, b.load(result_slot, typ=I64))
+        return
+
     with for_range(b, outer, name="o") as o:
         with for_range(b, inner, name="in") as i:
             base = b.add(b.mul(b.mul(o, n), inner), i)
@@ -70,6 +77,52 @@ def lower_arg_extremum(fl: FunctionLowering, op: Op) -> None:
                 b.store(found, result_slot)
     if dst is None:
         fl.bind(r, b.load(result_slot, typ=I64))
+
+
+def _two_pass_rows(fl: FunctionLowering, op: Op, src, dst, result_slot, outer, n) -> None:
+    """argmax/argmin of contiguous rows in two vectorizable passes (the one-pass loop above
+    is a chain of dependent compare-selects, ~6 cycles per element): the row's extremum `m`
+    (`llvm.maximum`/`minimum` for floats: NaN wins; `smax`/`smin` for ints), then the first
+    index whose element equals `m`, or is NaN (a float row holds a NaN iff `m` is NaN), as an
+    integer min-reduction of `select(hit, j, n)`. The same index as NumPy's loop: its first
+    extremum, or its first NaN; `-0.0 == 0.0`, so the first of tied zeros, as NumPy keeps."""
+    b = fl.builder
+    x = op.operands[0]
+    dtype = x.type.dtype
+    ty = reg_type(dtype)
+    is_max = op.name == "argmax"
+    best_slot, idx_slot = fl.alloca(ty), fl.alloca(I64)
+    if dtype.kind == "f":
+        def combine(acc, v):
+            return fl.call_intrinsic("maximum" if is_max else "minimum", [acc, v])
+
+        def hit(v, m):
+            return b.or_(b.fcmp_ordered("==", v, m), b.fcmp_unordered("uno", v, v))
+    else:
+        def combine(acc, v):
+            return b.select(b.icmp_signed(">" if is_max else "<", v, acc), v, acc)
+
+        def hit(v, m):
+            return b.icmp_signed("==", v, m)
+
+    with for_range(b, outer, name="o") as o:
+        base = b.mul(o, n)
+        b.store(load(b, src, dtype, base), best_slot)
+        with for_range(b, n, start=i64(1), name="j") as j:
+            v = load(b, src, dtype, b.add(base, j))
+            b.store(combine(b.load(best_slot, typ=ty), v), best_slot)
+        m = b.load(best_slot, typ=ty)
+        b.store(n, idx_slot)
+        with for_range(b, n, name="k") as j:
+            v = load(b, src, dtype, b.add(base, j))
+            cur = b.load(idx_slot, typ=I64)
+            cand = b.select(hit(v, m), j, n)
+            b.store(b.select(b.icmp_signed("<", cand, cur), cand, cur), idx_slot)
+        found = b.load(idx_slot, typ=I64)
+        if dst is not None:
+            store(b, found, dst, op.results[0].type.dtype, o)
+        else:
+            b.store(found, result_slot)
 
 
 @lowers("cumsum", "cumprod")

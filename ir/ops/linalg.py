@@ -16,8 +16,18 @@ from .registry import LINALG, OpDef, register
 _SIGNATURE = "(n?,k),(k,m?)->(n?,m?)"
 
 
+def _transposed(t: T.TensorType) -> T.TensorType:
+    return t.with_(shape=tuple(reversed(t.shape)))
+
+
 def _matmul_infer(types, attrs):
     a, b = types
+    # `transpose_a`/`transpose_b` (set by the `matmul_transpose` pass on 2-d operands): the
+    # operand stands for its transpose, which BLAS reads in place (gemm's 'T').
+    if attrs.get("transpose_a"):
+        a = _transposed(a)
+    if attrs.get("transpose_b"):
+        b = _transposed(b)
     for i, t in enumerate((a, b)):
         if t.ndim == 0:
             raise ValueError(f"matmul: Input operand {i} does not have enough dimensions (has 0, "
@@ -38,7 +48,11 @@ def _matmul_infer(types, attrs):
     return (T.TensorType(out, batch + core),)
 
 
-register(OpDef("matmul", _matmul_infer, np.matmul, LINALG,
+def _matmul_reference(a, b, transpose_a=False, transpose_b=False):
+    return np.matmul(a.T if transpose_a else a, b.T if transpose_b else b)
+
+
+register(OpDef("matmul", _matmul_infer, _matmul_reference, LINALG,
                doc="numpy.matmul / @ (batched; 1-d operands as vectors)"))
 
 
