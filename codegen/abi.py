@@ -31,6 +31,13 @@ from typing import Callable, Sequence
 #: Name of the runtime's print callback symbol (registered with `llvm.add_symbol`).
 PRINT_SYMBOL = "fj_print"
 
+#: Name of the runtime's output allocation callback: `ptr fj_alloc_output(i64 k, ptr shape)`
+#: allocates graph output `k` (whose shape holds a `DynamicDim`, known only once native code
+#: has computed it) with the `i64[ndim]` `shape`, and returns its data pointer, or NULL on
+#: failure (the entry then returns `STATUS_CALLBACK_ERROR`; the runtime raises the exception
+#: the callback kept). The `args` slot of such an output is unused.
+ALLOC_OUTPUT_SYMBOL = "fj_alloc_output"
+
 #: Number of i64 fields in the error record.
 ERR_RECORD_SIZE = 4
 
@@ -41,6 +48,7 @@ STATUS_ZERO_DIVISION = 3
 STATUS_OVERFLOW = 4
 STATUS_VALUE_ERROR = 5
 STATUS_MEMORY_ERROR = 6
+STATUS_CALLBACK_ERROR = 7
 
 #: What the fields of the error record mean, per status.
 ERR_FIELDS = {
@@ -50,6 +58,7 @@ ERR_FIELDS = {
     STATUS_OVERFLOW: ("message_id",),
     STATUS_VALUE_ERROR: ("message_id",),
     STATUS_MEMORY_ERROR: ("nbytes",),
+    STATUS_CALLBACK_ERROR: ("output_index",),
 }
 
 
@@ -119,6 +128,9 @@ EXCEPTIONS: dict[int, Callable[[Sequence[int], Sequence[str | None]], BaseExcept
     STATUS_VALUE_ERROR: lambda err, _: ValueError(VALUE_ERROR_MESSAGES[err[0]]),
     STATUS_MEMORY_ERROR: lambda err, _: MemoryError(
         f"flowjit could not allocate {err[0]} bytes for a temporary array"),
+    # Normally the runtime raises the callback's own exception instead.
+    STATUS_CALLBACK_ERROR: lambda err, _: MemoryError(
+        f"flowjit could not allocate output {err[0]}"),
 }
 
 

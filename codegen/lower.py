@@ -208,8 +208,18 @@ class FunctionLowering:
 
     def _dim_leaf(self, a) -> ir.Value:
         if isinstance(a, T.DynamicDim):
-            return self.get(a.value)
+            return self.get(getattr(self, "dynamic_dims", {}).get(a, a.value))
         return self.dims[a]
+
+    def _bind_dynamic_dims(self, op: Op) -> None:
+        """`arange`/`full` define the `DynamicDim`s of their shape: each symbolic entry's
+        run-time size is an operand (after any value rewriting by the passes)."""
+        shape = op.attrs.get("shape") or ()
+        sizes = op.operands[:1] if op.name == "arange" else op.operands[1:]
+        bound = self.__dict__.setdefault("dynamic_dims", {})
+        for d, v in zip([d for d in shape if T.is_symbolic(d)], sizes):
+            if isinstance(d, T.DynamicDim):
+                bound.setdefault(d, v)
 
     def size(self, t: T.TensorType) -> ir.Value:
         """The element count of type `t` as an i64 (folded when static)."""
@@ -428,6 +438,8 @@ class FunctionLowering:
             if rule is None:
                 raise NotImplementedError(f"flowjit cannot compile op {op.name!r} yet")
             self.current_op, self.op_index = op, i
+            if op.name in ("arange", "full"):
+                self._bind_dynamic_dims(op)
             rule(self, op)
             for v in frame.dead_after.get(i, ()):
                 p = frame.owned.pop(v, None)
@@ -444,6 +456,19 @@ class FunctionLowering:
         frame = self.frames.pop()
         for p in frame.owned.values():
             self.free(p)
+
+    def _alloc_output(self, k: int, t: T.TensorType) -> ir.Value:
+        """`fj_alloc_output(k, shape)`: the runtime allocates output `k` of run-time shape;
+        a NULL result (the callback failed) returns STATUS_CALLBACK_ERROR."""
+        b = self.builder
+        slot = self.alloca(I64, max(t.ndim, 1))
+        for axis, n in enumerate(self.shape(t)):
+            b.store(n, b.gep(slot, [i64(axis)], inbounds=True, source_etype=I64))
+        fn = self.function(abi.ALLOC_OUTPUT_SYMBOL, PTR, [I64, PTR])
+        p = b.call(fn, [i64(k), slot])
+        self.check(b.icmp_unsigned("==", p, ir.Constant(PTR, None)), abi.STATUS_CALLBACK_ERROR,
+                   [i64(k)])
+        return p
 
     # -- the entry function ---------------------------------------------------------------------
     def lower(self) -> None:
@@ -467,15 +492,24 @@ class FunctionLowering:
 
         # Outputs computed by top-level ops write straight into the caller's buffers.
         top = {id(op) for op in g.body.ops}
-        for v, p in zip(g.outputs, outputs):
+        # Outputs whose shape holds a DynamicDim are allocated by the runtime when the code
+        # has computed them (abi.ALLOC_OUTPUT_SYMBOL); their `args` slot is unused.
+        dynamic = {k for k, v in enumerate(g.outputs) if any(
+            isinstance(a, T.DynamicDim) for d in v.type.shape for a in T.dim_atoms(d))}
+        for k, (v, p) in enumerate(zip(g.outputs, outputs)):
+            if k in dynamic:
+                continue
             if (v.type.ndim and not isinstance(v, (Literal, BlockArg)) and v.producer is not None
                     and id(v.producer) in top and sum(u is v for u in g.outputs) == 1):
                 self.dest[v] = p
 
         self.push_region(g.body, inputs)
         self.lower_ops(g.body)
-        for v, p in zip(g.outputs, outputs):
-            if not v.type.ndim:
+        for k, (v, p) in enumerate(zip(g.outputs, outputs)):
+            if k in dynamic:
+                p = self._alloc_output(k, v.type)
+                self.memcpy(p, self.get(v), self.nbytes(v.type))
+            elif not v.type.ndim:
                 store(b, self.get(v), p, v.type.dtype)
             elif self.get(v) is not p:
                 self.memcpy(p, self.get(v), self.nbytes(v.type))

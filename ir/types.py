@@ -64,9 +64,20 @@ class DynamicDim:
     def __str__(self) -> str:
         return self.name
 
+    def __repr__(self) -> str:
+        return f"DynamicDim({self.name})"
+
     __add__, __radd__, __sub__, __rsub__ = Dim.__add__, Dim.__radd__, Dim.__sub__, Dim.__rsub__
     __mul__, __rmul__, __floordiv__, __neg__ = (Dim.__mul__, Dim.__rmul__, Dim.__floordiv__,
                                                 Dim.__neg__)
+
+
+_dynamic_names = itertools.count()
+
+
+def new_dynamic_dim(value) -> DynamicDim:
+    """A new `DynamicDim` bound to `value` (a non-negative int64 0-d graph value)."""
+    return DynamicDim(f"d{next(_dynamic_names)}", value)
 
 
 # -- symbolic dimension expressions ------------------------------------------------------------

@@ -15,7 +15,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..ir import pytree
-from ..ir.types import Dim, TensorType
+from ..ir.types import Dim, DynamicDim, TensorType, dim_atoms
 from . import jit, trampoline
 from .signature import KIND_ARRAY, concrete_shape
 
@@ -117,9 +117,17 @@ def make_plan(target: CompiledTarget, values: Sequence, dims: dict[Dim, int],
         else:
             passed.append(arg)
     outs = []
+    # Outputs whose shape holds a DynamicDim (data dependent) are allocated by native code
+    # through `fj_alloc_output` once it knows their shape; their slot gets a placeholder.
+    dynamic = {k: (t.ndim, t.dtype) for k, t in enumerate(target.output_types)
+               if any(isinstance(a, DynamicDim) for d in t.shape for a in dim_atoms(d))}
     for k, t in enumerate(target.output_types):
-        ns[f"_s{k}"], ns[f"_d{k}"] = concrete_shape(t, dims), t.dtype
-        lines.append(f"    o{k} = _empty(_s{k}, _d{k})")
+        if k in dynamic:
+            ns[f"_s{k}"] = np.empty(1, t.dtype)
+            lines.append(f"    o{k} = _s{k}")
+        else:
+            ns[f"_s{k}"], ns[f"_d{k}"] = concrete_shape(t, dims), t.dtype
+            lines.append(f"    o{k} = _empty(_s{k}, _d{k})")
         mode = trampoline.array_mode()
         modes.append(mode)
         if mode == trampoline.MODE_POINTER:
@@ -141,20 +149,29 @@ def make_plan(target: CompiledTarget, values: Sequence, dims: dict[Dim, int],
     ns["_tramp"] = trampoline.trampoline(target.entry, tuple(modes), bool(dim_values))
     tail = ["_DIMS"] if dim_values else []
     call = f"_tramp({', '.join(passed + outs + tail + ['_STATE.err_addr'])})"
-    if target.print_sites:
-        # fj_print finds the sites of the call in progress through the thread's state.
-        ns["_SITES"] = target.print_sites
-        lines += ["    _STATE.print_sites = _SITES",
-                  "    try:",
-                  f"        st = {call}",
-                  "    finally:",
-                  "        _STATE.print_sites = None",
-                  "    if _STATE.callback_error is not None:",
-                  "        e, _STATE.callback_error = _STATE.callback_error, None",
-                  "        raise e"]
+    if target.print_sites or dynamic:
+        # fj_print finds the sites of the call in progress through the thread's state, and
+        # fj_alloc_output the types of the outputs it allocates.
+        ns["_SITES"] = target.print_sites or None
+        ns["_ATYPES"] = dynamic
+        setup, teardown = [], []
+        if target.print_sites:
+            setup.append("    _STATE.print_sites = _SITES")
+            teardown.append("        _STATE.print_sites = None")
+        if dynamic:
+            setup += ["    _saved = _STATE.alloc_types, _STATE.alloc_results",
+                      "    _STATE.alloc_types, _STATE.alloc_results = _ATYPES, {}"]
+            teardown += ["        _made = _STATE.alloc_results",
+                         "        _STATE.alloc_types, _STATE.alloc_results = _saved"]
+        lines += setup + ["    try:", f"        st = {call}", "    finally:"] + teardown + [
+            "    if _STATE.callback_error is not None:",
+            "        e, _STATE.callback_error = _STATE.callback_error, None",
+            "        raise e"]
     else:
         lines.append(f"    st = {call}")
     lines.append("    if st: _fail(st)")
+    for k in dynamic:
+        lines.append(f"    o{k} = _made[{k}]")
     for k, i in copy_back:
         lines.append(f"    _copyto({names[i]}, o{k})")
     results = [_out_converter(t).format(f"o{k}")

@@ -34,6 +34,10 @@ class _ThreadState(threading.local):
         self.err_addr = ctypes.addressof(self.err)
         self.print_sites = None
         self.callback_error: BaseException | None = None
+        #: While a call with run-time-shaped outputs runs: output index -> (ndim, dtype), and
+        #: the arrays `fj_alloc_output` made for it.
+        self.alloc_types = None
+        self.alloc_results = None
 
 
 STATE = _ThreadState()
@@ -131,3 +135,39 @@ def _fj_print(site: int, slots: int) -> None:
 
 _FJ_PRINT = PRINT_CALLBACK_TYPE(_fj_print)   # kept alive forever: native code holds its address
 llvm.add_symbol(abi.PRINT_SYMBOL, ctypes.cast(_FJ_PRINT, ctypes.c_void_p).value)
+
+
+# ---------------------------------------------------------------------------------------------
+# fj_alloc_output: native code -> a NumPy output array whose shape is known only at run time
+# (codegen/abi.py `ALLOC_OUTPUT_SYMBOL`).
+
+ALLOC_CALLBACK_TYPE = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p)
+
+
+def allocate(shape: tuple, dtype):
+    """Allocate one run-time-shaped output (a seam for tests that simulate a failure)."""
+    import numpy as np
+    return np.empty(shape, dtype)
+
+
+def _fj_alloc_output(index: int, shape_ptr: int):
+    # Never raises into native code: a failure is kept and NULL returned (a status code).
+    try:
+        types = STATE.alloc_types
+        if types is None:
+            raise RuntimeError("fj_alloc_output called outside a compiled call")
+        ndim, dtype = types[index]
+        shape = tuple((ctypes.c_int64 * ndim).from_address(shape_ptr)) if ndim else ()
+        if any(n < 0 for n in shape):
+            raise ValueError(f"negative dimensions are not allowed (output shape {shape})")
+        arr = allocate(shape, dtype)
+        STATE.alloc_results[index] = arr
+        return arr.__array_interface__["data"][0] or None
+    except BaseException as e:  # noqa: BLE001 - re-raised by the caller after the native call
+        if STATE.callback_error is None:
+            STATE.callback_error = e
+        return None
+
+
+_FJ_ALLOC = ALLOC_CALLBACK_TYPE(_fj_alloc_output)   # kept alive forever
+llvm.add_symbol(abi.ALLOC_OUTPUT_SYMBOL, ctypes.cast(_FJ_ALLOC, ctypes.c_void_p).value)

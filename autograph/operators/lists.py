@@ -9,9 +9,17 @@ the body). `ag__.list_append` then writes row `size` (a `setitem`) and increment
 After the loop the list is a `StagedList`: a Python list whose `np.stack`/`np.array` is the
 buffer itself, and whose items are its rows.
 
-What cannot work is reported: a `while` loop or a traced trip count (the buffer's length would
-be known only at run time), appends that depend on traced conditions or a loop that can stop
-early (`break`/`return`: the list's length would depend on run-time values).
+When the trip count is traced (`for i in range(n)` with a traced `n`, `for row in x` over a
+symbolic axis), the buffer's length is `trip count x appends per iteration` computed before the
+loop: a symbolic dimension (`Dim`/`DimExpr` for `x.shape[i]`) or a `DynamicDim` bound to the
+run-time count (the buffer is a `full` op sized by it, and a returned result is allocated by
+the runtime through `fj_alloc_output`). After such a loop the list is a `DynamicStagedList`:
+`np.stack`/`np.array` give the buffer (with the rows the list held before the loop in front),
+`append` adds a row; reading items or `len` is reported (the length is a run-time value).
+
+What cannot work is reported: a `while` loop, appends that depend on traced conditions or a
+loop that can stop early (`break`/`return`: the list's length would depend on run-time values
+the loop computes, which needs a growable buffer flowjit does not have yet).
 """
 
 import collections
@@ -48,8 +56,44 @@ class StagedList(list):
         return None
 
 
+class DynamicStagedList:
+    """A list appended to in a staged loop whose trip count is known only at run time (see the
+    module docstring): its rows are `buffer`, after the `head` values it held before the loop."""
+
+    def __init__(self, buffer, head=()):
+        self.buffer = buffer
+        self.head = list(head)
+
+    def staged_buffer(self):
+        ir = tensors.ir()
+        if not self.head:
+            return self.buffer
+        rows = [np.asarray(v)[None] if not tensors.is_tensor(v) else v[None] for v in self.head]
+        dtype = self.buffer.dtype
+        rows = [r.astype(dtype) if tensors.is_tensor(r) else
+                ir.tracing.Tensor(ir.tracing.as_value(r.astype(dtype))) for r in rows]
+        return np.concatenate(rows + [self.buffer])
+
+    def append(self, value):
+        row = value[None] if tensors.is_tensor(value) else np.asarray(value)[None]
+        self.buffer = np.concatenate([self.staged_buffer(), row])
+        self.head = []
+
+    def _refuse(self, *args, **kwargs):
+        raise StagingError(
+            "this list was appended to in a loop whose number of iterations is known only at "
+            "run time, so its length and items are run-time values; fix: turn it into an array "
+            "with `np.stack(lst)` or `np.array(lst)` and use the array.")
+
+    __len__ = __iter__ = __getitem__ = __setitem__ = __contains__ = _refuse
+    extend = insert = pop = remove = index = count = sort = reverse = _refuse
+
+
 def list_append(target, value):
     """`target.append(value)`; on a TensorList, writes the next row of its buffer."""
+    if isinstance(target, DynamicStagedList):
+        target.append(value)
+        return target
     if isinstance(target, TensorList):
         buffer = target.buffer
         buffer[target.size] = value
@@ -89,13 +133,6 @@ def stage_lists(state, names, trip_count, one_iteration, site, early_exit, may_u
         return state, lambda final: final
     name = names[positions[0]]
     where = f"\n  loop:  {site.excerpt()}"
-    if not isinstance(trip_count, int):
-        raise StagingError(
-            f"'{name}' is appended to in a loop whose number of iterations is known only at "
-            f"run time, so the list's length would depend on run-time values.{where}\n"
-            f"  fix: iterate over a Python range or an array with a fixed first dimension, "
-            f"or preallocate the result (`{name} = np.zeros((n, ...))`) and assign "
-            f"`{name}[i] = v` in the loop.")
     if early_exit:
         raise StagingError(
             f"'{name}' is appended to in a loop on traced values that can stop early "
@@ -123,26 +160,52 @@ def stage_lists(state, names, trip_count, one_iteration, site, early_exit, may_u
                 f"shape ({', '.join(sorted(str(t) for t in types))}).{where}\n  fix: append "
                 f"values of one dtype and shape (use `.astype(...)`).")
         dtype, shape = types.pop()
-        rows = trip_count * len(new)
-        buffer = tensors.ir().tracing.Tensor(tensors.ir().tracing.as_value(
-            np.zeros((rows,) + shape, dtype)))
+        if isinstance(trip_count, int):
+            rows = trip_count * len(new)
+            buffer = tensors.ir().tracing.Tensor(tensors.ir().tracing.as_value(
+                np.zeros((rows,) + shape, dtype)))
+        else:
+            buffer = _run_time_buffer(trip_count, len(new), shape, dtype)
         new_state[i] = TensorList(buffer, np.int64(0))
         layouts[i] = head
+
+    dynamic = not isinstance(trip_count, int)
 
     def finish(final):
         final = list(final)
         for i, head in layouts.items():
-            final[i] = StagedList(final[i].buffer, head)
+            final[i] = (DynamicStagedList if dynamic else StagedList)(final[i].buffer, head)
         return tuple(final)
 
     return tuple(new_state), finish
+
+
+def _run_time_buffer(trip_count, per_iteration, shape, dtype):
+    """A zero buffer of `trip_count * per_iteration` rows (a traced count) of `shape`."""
+    from flowjit.ir import types
+    from flowjit.ir.ops import creation
+    ir = tensors.ir()
+    count = creation.as_length(trip_count)
+    rows = count if per_iteration == 1 else ir.tracing.apply("multiply", count, per_iteration)
+    dim = creation.size_dim(count)
+    if isinstance(dim, types.DynamicDim) and per_iteration != 1:
+        dim = creation.size_dim(rows)
+    elif per_iteration != 1:
+        dim = dim * per_iteration
+    if any(not isinstance(d, int) for d in shape):
+        raise StagingError(
+            f"the values appended in a loop with a run-time trip count have a shape known "
+            f"only at run time ({tuple(str(d) for d in shape)}); fix: append values of a "
+            f"fixed shape, or preallocate the result and assign rows in the loop.")
+    return ir.tracing.apply("full", np.zeros((), dtype)[()], rows,
+                            shape=(dim,) + tuple(shape), dtype=np.dtype(dtype))
 
 
 def _type_of(v):
     if tensors.is_tensor(v):
         return v.dtype, tuple(v.shape)
     a = np.asarray(v)
-    if isinstance(v, (bool, int, float)):
+    if isinstance(v, (bool, int, float)) and not isinstance(v, np.generic):
         raise StagingError("a Python number appended inside a loop on traced values has no "
                            "fixed dtype; fix: append a NumPy value (e.g. `np.float64(v)`).")
     return a.dtype, a.shape
@@ -151,12 +214,25 @@ def _type_of(v):
 def stack(f):
     """An overload of `np.stack`/`np.array`/`np.asarray` that returns a staged list's buffer."""
     def overload(arrays, *args, **kwargs):
+        if isinstance(arrays, DynamicStagedList):
+            if args or not set(kwargs) <= {"dtype", "axis"} or kwargs.get("axis", 0) != 0:
+                raise StagingError(
+                    f"{getattr(f, '__name__', 'stack')} of a list appended to in a loop with a "
+                    f"run-time trip count supports only `axis=0` and `dtype`; fix: stack it "
+                    f"first (`a = np.stack(lst)`), then transform `a`.")
+            buffer = arrays.staged_buffer()
+            dtype = kwargs.get("dtype")
+            return buffer if dtype is None else buffer.astype(dtype)
         if isinstance(arrays, StagedList) and not args and \
                 set(kwargs) <= {"dtype", "axis"} and kwargs.get("axis", 0) == 0:
             buffer = arrays.staged_buffer()
             if buffer is not None and len(arrays) == buffer.shape[0]:
                 dtype = kwargs.get("dtype")
                 return buffer if dtype is None else buffer.astype(dtype)
-        return f(arrays, *args, **kwargs)
+        # Not a staged list: what converted_call would call (np.array([traced, ...]) is
+        # flowjit's, as NumPy never dispatches it).
+        from flowjit.ir.ops.creation import traced_argument_function
+        impl = traced_argument_function(f, (arrays,) + args, kwargs) or f
+        return impl(arrays, *args, **kwargs)
     overload.__name__ = getattr(f, "__name__", "stack")
     return overload

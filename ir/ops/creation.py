@@ -150,20 +150,73 @@ def arange(*args, dtype=None, like=None, device=None, **kw):
     if not 1 <= len(args) <= 3:
         raise TypeError("arange() requires stop to be specified.")
     start, stop, step = (0, args[0], 1) if len(args) == 1 else (tuple(args) + (1,))[:3]
-    if isinstance(stop, Tensor) and not isinstance(start, Tensor) and start == 0 and step == 1:
+    if isinstance(stop, Tensor) and not isinstance(start, Tensor) and start == 0 and \
+            step == 1 and stop.value.producer is not None and stop.value.producer.name == "dim":
         n = static_dim(stop)  # NotImplementedError unless it is a symbolic dimension
         dt = T.check_dtype(np.int64 if dtype is None else dtype, "the dtype")
         if isinstance(n, int):
             return constant(np.arange(n, dtype=dt))
         return apply("arange", stop, start=0, stop=None, step=1, dtype=dt, shape=(n,))
-    for v in (start, stop, step):
-        if isinstance(v, Tensor):
-            raise NotImplementedError("flowjit needs numpy.arange's bounds known at trace time "
-                                      "(the length of the result depends on them)")
+    if any(isinstance(v, Tensor) for v in (start, stop, step)):
+        return _dynamic_arange(start, stop, step, dtype)
     eager = np.arange(start, stop, step, dtype=dtype)
     T.check_dtype(eager.dtype, "numpy.arange's result")
     return apply("arange", start=start, stop=stop, step=step, dtype=eager.dtype,
                  shape=eager.shape)
+
+
+def size_dim(length):
+    """The dimension of a traced non-negative int64 0-d `length`: the `Dim` (or expression) when
+    it is `x.shape[i]` of a symbolic axis, else a new `DynamicDim` bound to it (known only when
+    the compiled code runs)."""
+    producer = length.value.producer if isinstance(length, Tensor) else None
+    while producer is not None and producer.name == "astype" and \
+            producer.operands[0].type.dtype == T.INT64:       # a weak x.shape[i] made strong
+        producer = producer.operands[0].producer
+    if producer is not None and producer.name == "dim":
+        return producer.operands[0].type.shape[producer.attrs["axis"]]
+    return T.new_dynamic_dim(as_value(length))
+
+
+def as_length(n) -> Tensor:
+    """A traced integer count as a non-weak int64 0-d Tensor."""
+    n = n if isinstance(n, Tensor) else Tensor(as_value(n))
+    if n.dtype != T.INT64 or n.type.weak:
+        n = apply("astype", n, dtype=T.INT64)
+    return n
+
+
+def _dynamic_arange(start, stop, step, dtype):
+    """`np.arange(start, stop, step)` with traced integer bounds: the length
+    `max(0, ceil((stop - start) / step))` is computed at run time and the result has a
+    `DynamicDim` bound to it."""
+    for v in (start, stop, step):
+        kind = v.dtype.kind if isinstance(v, Tensor) else np.asarray(v).dtype.kind
+        if kind not in "iub" or (isinstance(v, Tensor) and v.ndim):
+            raise NotImplementedError("flowjit supports numpy.arange with traced bounds only "
+                                      "for integer scalars (the length of the result depends "
+                                      "on them); convert float bounds to a count first.")
+    if not isinstance(step, Tensor) and step == 0:
+        raise ZeroDivisionError("division by zero")
+    dt = T.check_dtype(np.int64 if dtype is None else dtype, "the dtype")
+    s0, s1, s2 = (as_length(v) if isinstance(v, Tensor) else int(v)
+                  for v in (start, stop, step))
+    span = apply("subtract", s1, s0)
+    if isinstance(s2, int) and s2 == 1:
+        q = span
+    elif isinstance(s2, int):
+        q = apply("floor_divide", apply("add", span, s2 - 1 if s2 > 0 else s2 + 1), s2)
+    else:
+        up = apply("floor_divide", apply("add", apply("subtract", span, 1), s2), s2)
+        down = apply("floor_divide", apply("add", apply("add", span, 1), s2), s2)
+        q = apply("where", apply("greater", s2, 0), up, down)
+    length = as_length(apply("maximum", q, 0))
+    index = apply("arange", length, start=0, stop=None, step=1, dtype=T.INT64,
+                  shape=(size_dim(length),))
+    values = index if isinstance(s2, int) and s2 == 1 else apply("multiply", index, s2)
+    if not (isinstance(s0, int) and s0 == 0):
+        values = apply("add", values, s0)
+    return values if dt == T.INT64 else apply("astype", values, dtype=dt)
 
 
 @implements(np.eye)
