@@ -503,7 +503,9 @@ def ufunc_loop_dtypes(ufunc: np.ufunc, types: Sequence[TensorType]) -> tuple[np.
     scalars and errors (e.g. `TypeError` for boolean subtract) are exactly NumPy's.
     """
     operands = tuple(_ufunc_operand(t) for t in types) + (None,) * ufunc.nout
-    return tuple(ufunc.resolve_dtypes(operands))
+    # NumPy 2 compares two Python ints with an object loop (exact for any size); every Python
+    # int flowjit takes fits int64, where the comparison is just as exact.
+    return tuple(INT64 if d == np.dtype(object) else d for d in ufunc.resolve_dtypes(operands))
 
 
 def broadcast_shapes(*shapes: Sequence[DimLike]) -> tuple[DimLike, ...]:

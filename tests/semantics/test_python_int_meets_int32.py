@@ -51,3 +51,14 @@ def test_message_names_the_value():
     import flowjit as fj
     with pytest.raises(OverflowError, match=r"^Python integer 2147483648 out of bounds for int32$"):
         fj.function(mul)(np.ones(2, np.int32), 2**31)
+
+
+def ufunc_comparisons(a, b):
+    return (np.greater(a, b), np.less_equal(a, b), np.equal(a, b), np.not_equal(b, a),
+            a > b, a <= b)
+
+
+@pytest.mark.parametrize("a,b", [(-2, 0), (0, -2), (3, 3), (-2**62, 2**62), (2**62, -1)])
+def test_numpy_comparison_of_two_python_ints(a, b):
+    # NumPy resolves these to an object loop; flowjit compares in int64, exactly.
+    assert_same_as_eager(ufunc_comparisons, a, b)
