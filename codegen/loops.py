@@ -39,19 +39,22 @@ def for_range(builder: ir.IRBuilder, count: ir.Value, start: ir.Value | None = N
 
 def broadcast_loop(builder: ir.IRBuilder, shape: Sequence[ir.Value],
                    operands: Sequence[Sequence[ir.Value | None]],
-                   body: Callable[[list[ir.Value]], None]) -> None:
+                   body: Callable[[list[ir.Value]], None],
+                   outer: tuple[ir.Value, ir.Value] | None = None) -> None:
     """Loop over every index of `shape` (C order) and call `body(offsets)`.
 
     `operands[k]` describes operand k's layout against `shape`: one entry per axis of `shape`,
     the operand's length on that axis, or None where the operand is broadcast (its length is 1
     or it lacks the axis). `offsets[k]` is then the operand's C-contiguous element offset for
     the current index (Horner form, so the innermost axis steps by 1 and vectorizes).
+    `outer=(start, end)` restricts axis 0 to `range(start, end)` (a chunk of a parallel loop).
     """
     def level(axis: int, offsets: list[ir.Value]) -> None:
         if axis == len(shape):
             body(offsets)
             return
-        with for_range(builder, shape[axis], name=f"ax{axis}") as i:
+        lo, hi = outer if axis == 0 and outer is not None else (None, shape[axis])
+        with for_range(builder, hi, start=lo, name=f"ax{axis}") as i:
             nxt = []
             for layout, off in zip(operands, offsets):
                 n = layout[axis]

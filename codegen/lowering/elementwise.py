@@ -20,7 +20,7 @@ from ...ir.ops.elementwise import UFUNCS
 from ..llvmtypes import i64, load, store
 from ..loops import broadcast_loop, for_range
 from ..lower import FunctionLowering, lowers
-from .. import vecmath
+from .. import parallel, vecmath
 from .scalar import RULES, emit_scalar_op, rule
 
 ScalarBody = Callable[[list[ir.Value]], list[ir.Value]]
@@ -61,11 +61,18 @@ def emit_elementwise(fl: FunctionLowering, operands: Sequence[Value], results: S
         for r, p, x in zip(results, ptrs, body(vals)):
             store(b, x, p, r.type.dtype, offsets[None])
 
+    # Large loops run on the thread pool (codegen/parallel.py): bytes touched per element.
+    item_bytes = sum(v.type.dtype.itemsize for v in arrays) + sum(
+        r.type.dtype.itemsize for r in results)
     if all(v.type.shape == out_type.shape for v in arrays) and all(
             r.type.shape == out_type.shape for r in results):
         # Fast path: one flat loop over contiguous buffers of the same shape.
-        with for_range(b, fl.size(out_type)) as i:
-            compute({**{v: i for v in arrays}, None: i})
+        def flat(start, end):
+            with for_range(b, end, start=start) as i:
+                compute({**{v: i for v in arrays}, None: i})
+
+        parallel.emit_parallel_for(fl, fl.size(out_type), item_bytes, flat,
+                                   align=parallel.ELEMENT_ALIGN)
         return
     full = [fl.shape(out_type)[k] for k in range(out_type.ndim)]
     keys = list(dict.fromkeys(arrays))
@@ -74,7 +81,14 @@ def emit_elementwise(fl: FunctionLowering, operands: Sequence[Value], results: S
     def at(offsets: list) -> None:
         compute({**dict(zip(keys, offsets[:-1])), None: offsets[-1]})
 
-    broadcast_loop(b, full, layouts, at)
+    # In parallel: chunks of the outermost axis (rows; elements of a 1-d loop).
+    row = fl.size(T.TensorType(out_type.dtype, tuple(out_type.shape[1:])))
+    row_bytes = item_bytes * row.constant if isinstance(row, ir.Constant) else \
+        b.mul(row, ir.Constant(row.type, item_bytes))
+    parallel.emit_parallel_for(
+        fl, full[0], row_bytes,
+        lambda start, end: broadcast_loop(b, full, layouts, at, outer=(start, end)),
+        align=parallel.ELEMENT_ALIGN if out_type.ndim == 1 else 1)
 
 
 @lowers(*UFUNCS, "where", "astype")

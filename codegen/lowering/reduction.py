@@ -19,7 +19,7 @@ from ...ir import types as T
 from ...ir.core import Literal, Op
 from ...ir.ops import registry as _registry
 from ...ir.passes.fusion import reduction_axes
-from .. import abi
+from .. import abi, parallel
 from ..llvmtypes import (I64, PTR, cast, const, element_ptr, i64, load, mem_type, reg_type,
                          store)
 from ..loops import broadcast_loop, for_range, strided_loop
@@ -482,8 +482,39 @@ def lower_reduction_kernel(fl: FunctionLowering, op: Op) -> None:
                 if r in slots:
                     b.store(value, slots[r])
 
-    strided_loop(b, outer, [st[3][:n - k] for st in streams], [i64(0)] * len(streams),
-                 outer_body)
+    def rows(start, end) -> None:
+        if isinstance(start, ir.Constant):   # all rows, on this thread: the plain loop nest
+            strided_loop(b, outer, [st[3][:n - k] for st in streams],
+                         [i64(0)] * len(streams), outer_body)
+            return
+        # Rows [start, end) of the flattened outer axes (a chunk of a parallel loop): each
+        # row is reduced exactly as above, rows are independent.
+        with for_range(b, end, start=start, name="row") as r:
+            idx, rem = [], r
+            for d in reversed(range(1, len(outer))):
+                idx.append(b.urem(rem, outer[d]))
+                rem = b.udiv(rem, outer[d])
+            idx.append(rem)
+            idx.reverse()
+            offs = []
+            for st in streams:
+                off = i64(0)
+                for d, s in enumerate(st[3][:n - k]):
+                    if s is not None:
+                        off = b.add(off, b.mul(idx[d], s))
+                offs.append(off)
+            outer_body(offs)
+
+    if outer and not scratch_frees and not slots:
+        # Rows run on the thread pool when the kernel touches enough bytes
+        # (codegen/parallel.py); scratch rows and accumulators are per-thread stack slots.
+        row_bytes = sum(st[2].itemsize for st in streams)
+        parallel.emit_parallel_for(
+            fl, _product(b, outer),
+            row_bytes * row_len.constant if isinstance(row_len, ir.Constant)
+            else b.mul(row_len, i64(row_bytes)), rows)
+    else:
+        rows(i64(0), None)
     for p in scratch_frees:
         fl.free(p)
     for kv, r in zip(yields, op.results):
