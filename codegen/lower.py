@@ -514,6 +514,8 @@ class FunctionLowering:
             elif self.get(v) is not p:
                 self.memcpy(p, self.get(v), self.nbytes(v.type))
         self.pop_region()
+        for hook in self.__dict__.get("exit_hooks", ()):  # e.g. free this call's lists
+            hook(self)
         b.ret(ir.Constant(I32, abi.STATUS_OK))
 
 

@@ -441,3 +441,4 @@ def trace(fn: Callable, arg_types: Sequence[T.TensorType],
 # Importing the op families registers their ops and NumPy implementations.
 from .ops import elementwise, creation, reduction, indexing, control_flow, effects  # noqa: E402,F401,E501
 from .ops import shape, linalg  # noqa: E402,F401  (issue 4)
+from .ops import lists  # noqa: E402,F401  (growable lists)

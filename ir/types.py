@@ -474,6 +474,37 @@ class TensorType:
         return f"{self.dtype.name}[{dims}]"
 
 
+#: The dtype a list handle reports (`ListType.dtype`): lists are opaque 0-d values to generic
+#: code (the interpreter keeps a Python object, codegen a pointer register).
+LIST_HANDLE_DTYPE = np.dtype(object)
+
+
+@dataclasses.dataclass(frozen=True)
+class ListType:
+    """The type of a growable list of arrays (TensorFlow's TensorList): a Python list appended
+    to in a staged loop whose trip count is only known at run time (ir/ops/lists.py).
+
+    A list value is an opaque handle: 0-d, not weak, dtype `LIST_HANDLE_DTYPE`, so generic
+    code treats it like a scalar register (carried by `while_loop`, output of `cond`). Every
+    element has type `element` (strong).
+
+    Attributes:
+      element: the `TensorType` of each element (weak=False).
+    """
+
+    element: TensorType
+
+    dtype = LIST_HANDLE_DTYPE
+    shape = ()
+    weak = False
+    ndim = 0
+    is_static = True
+    size = 1
+
+    def __str__(self) -> str:
+        return f"list<{self.element}>"
+
+
 def scalar(dtype, weak: bool = False) -> TensorType:
     """The 0-d type of `dtype`."""
     return TensorType(np.dtype(dtype), (), weak)

@@ -20,6 +20,12 @@ def _list_names(fn_node):
                 isinstance(n.value, gast.Call) and isinstance(n.value.func, gast.Name)
                 and n.value.func.id == "list"):
             names.update(t.id for t in n.targets if isinstance(t, gast.Name))
+        if isinstance(n, gast.Assign) and isinstance(n.value, (gast.Tuple, gast.List)):
+            # `a, b = [], []`
+            for t in n.targets:
+                if isinstance(t, (gast.Tuple, gast.List)) and len(t.elts) == len(n.value.elts):
+                    names.update(e.id for e, v in zip(t.elts, n.value.elts)
+                                 if isinstance(e, gast.Name) and isinstance(v, gast.List))
     return names
 
 

@@ -9,6 +9,7 @@ from .control_flow import for_stmt, if_exp, if_stmt, while_stmt
 from .effects import assert_, print_
 from .logical import and_, compare_chain, not_, or_
 from .lists import list_append
+from . import call as _call, lists as _lists; _lists.register_overloads(_call._OVERLOADS)  # noqa
 from .slices import set_item
 from .py_builtins import enumerate_, len_, max_, min_, range_, zip_
 from .variables import Undefined, UndefinedReturnValue, ld, retval

@@ -17,7 +17,9 @@ correct but makes the graph grow with the trip count. When every value the loop 
 already traced, the loop is staged with a weak Python-int induction variable; otherwise
 iterations run in Python until it is (typically after the first one), and the rest is staged.
 A list the loop appends to (`out.append(v)`, rewritten to `out = ag__.list_append(out, v)`)
-is carried as a preallocated buffer (operators/lists.py); loops that mutate other Python
+is carried as a preallocated buffer, or as a growable list when the number of appends is only
+known at run time (`while`, `break`/`return`, appends under a traced `if`; operators/lists.py);
+loops that mutate other Python
 containers (`d.update(...)`) are never staged: such effects are not loop-carried values. If
 staging fails (say the body indexes a Python list with the loop index), the loop is unrolled
 instead.
@@ -66,7 +68,9 @@ def if_stmt(cond, body, orelse, get_state, set_state, symbol_names, nouts):
 
 def _staged_if(cond, body, orelse, get_state, set_state, names, nouts, site):
     ir = tensors.ir()
-    init = tuple(get_state())
+    init = lists.grow_lists(tuple(get_state()), names, lambda probe: [_dry_run(
+        lambda b=b: _run_on(probe(), b, get_state, set_state), set_state,
+        restore=tuple(get_state())) for b in (body, orelse)], site)
     plan = {}
 
     def run(block):
@@ -151,17 +155,12 @@ def while_stmt(test, body, get_state, set_state, symbol_names, opts=None):
 
 def _staged_while(test, body, get_state, set_state, names, site):
     ir = tensors.ir()
-    for name, v in zip(names, get_state()):
-        if lists.is_list_state(v):
-            raise StagingError(
-                f"'{name}' is a list used in a `while` loop on a traced condition, whose "
-                f"number of iterations is known only at run time, so the list's length would "
-                f"depend on run-time values.\n  loop:  {site.excerpt()}\n"
-                f"  fix: use a `for` loop over a Python range or an array, or preallocate "
-                f"the result (`{name} = np.zeros((max_n, ...))`) and assign `{name}[k] = v` "
-                f"in the loop.")
-    init = _fill_undefined(tuple(get_state()), lambda: body(), get_state, set_state, names,
-                           site)
+    # Lists the loop appends to become growable lists (their length is a run-time value).
+    state = lists.grow_lists(tuple(get_state()), names, lambda probe: [_dry_run(
+        lambda: _run_on(probe(), body, get_state, set_state), set_state,
+        restore=tuple(get_state()))], site)
+    set_state(state)
+    init = _fill_undefined(state, lambda: body(), get_state, set_state, names, site)
 
     flat = _FlatState(init, names)
 
@@ -389,6 +388,13 @@ class _FlatState:
 
     def unflatten(self, leaves):
         return tuple(self._pytree.unflatten(self.treedef, list(leaves)))
+
+
+def _run_on(state, block, get_state, set_state):
+    """Runs `block()` from `state`; returns the state after it."""
+    set_state(state)
+    block()
+    return tuple(get_state())
 
 
 def _dry_run(fn, set_state, restore):

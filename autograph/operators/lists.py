@@ -17,12 +17,22 @@ the runtime through `fj_alloc_output`). After such a loop the list is a `Dynamic
 `np.stack`/`np.array` give the buffer (with the rows the list held before the loop in front),
 `append` adds a row; reading items or `len` is reported (the length is a run-time value).
 
-What cannot work is reported: a `while` loop, appends that depend on traced conditions or a
-loop that can stop early (`break`/`return`: the list's length would depend on run-time values
-the loop computes, which needs a growable buffer flowjit does not have yet).
+When the number of appends is only known at run time (a `while` loop on a traced condition,
+a loop that can stop early with `break`/`return`, appends under a traced `if`), the list
+becomes a `TracedList`: a growable list value of the IR (`ListType`, ir/ops/lists.py;
+TensorFlow's TensorList) that loops carry and `cond` returns like any value. Its existing
+items, and everything appended, must share one dtype and shape. `np.stack`/`np.array`/
+`np.asarray` of it is a `list_stack` (an array whose first dimension is a run-time length),
+`len()` a traced int64 (`list_length`), `lst[i]` an item of the stacked array.
+
+Why both: a preallocated buffer is faster (no growth checks, rows written in place, no copy
+at the end), so `for` loops whose trip count is known before the loop keep it; the growable
+list is the general case.
 """
 
+import builtins
 import collections
+import sys
 
 import numpy as np
 
@@ -89,8 +99,144 @@ class DynamicStagedList:
     extend = insert = pop = remove = index = count = sort = reverse = _refuse
 
 
+class TracedList(collections.namedtuple("TracedList", ["handle"])):
+    """A Python list turned into a growable list value of the IR (see the module docstring).
+
+    A pytree node (a namedtuple) whose one leaf is `handle`, a Tensor of `ListType`: control
+    flow carries it like any value. Functional: `appended(v)` returns a new TracedList.
+    """
+
+    __slots__ = ()
+
+    @property
+    def element(self):
+        return self.handle.type.element
+
+    def appended(self, value, name="the list", site=None):
+        _check_element(value, self.element, name, site)
+        return TracedList(_ir_lists().append(self.handle, value))
+
+    def length(self):
+        return _ir_lists().length(self.handle)
+
+    def stack(self, dtype=None):
+        a = _ir_lists().stack(self.handle)
+        return a if dtype is None or np.dtype(dtype) == a.dtype else a.astype(dtype)
+
+    def __getitem__(self, i):
+        return self.stack()[i]
+
+    def __len__(self):
+        raise StagingError("len() of a list appended to in traced control flow is a run-time "
+                           "value; call it in the compiled function's code (`len(lst)` gives "
+                           "a traced int there) or stack the list first (`np.stack(lst)`).")
+
+    def __iter__(self):
+        # pytree flattening iterates the namedtuple's fields.
+        return tuple.__iter__(self)
+
+    def __repr__(self):
+        return f"<TracedList of {self.element}>"
+
+
+def _ir_lists():
+    from flowjit.ir.ops import lists as ir_lists
+    return ir_lists
+
+
+def _value_type(v):
+    """`(dtype, shape, weak)` of a value appended to (or held by) a list."""
+    if tensors.is_tensor(v):
+        return v.dtype, tuple(v.shape), v.type.weak
+    if isinstance(v, (bool, int, float)) and not isinstance(v, np.generic):
+        a = np.asarray(v)
+        return (np.dtype(np.int64) if a.dtype.kind == "i" else a.dtype), (), True
+    a = np.asarray(v)
+    return a.dtype, a.shape, False
+
+
+def _describe(dtype, shape):
+    return f"{np.dtype(dtype).name}{list(shape)}"
+
+
+def _fits(v, element):
+    """Whether `v` can be an element of type `element` (a Python scalar / weak value adopts
+    the element's dtype when NumPy would, e.g. an int in a float list)."""
+    dtype, shape, weak = _value_type(v)
+    if tuple(shape) != tuple(element.shape):
+        return False
+    if dtype == element.dtype:
+        return True
+    return weak and np.result_type(dtype.type(0).item(), element.dtype) == element.dtype
+
+
+def _check_element(value, element, name, site):
+    if not _fits(value, element):
+        dtype, shape, _ = _value_type(value)
+        where = f"\n  at:  {site.excerpt()}" if site is not None else ""
+        raise StagingError(
+            f"a {_describe(dtype, shape)} value is appended to '{name}', a list of "
+            f"{_describe(element.dtype, element.shape)} values (a list appended to in traced "
+            f"control flow holds values of one dtype and shape).{where}\n  fix: append values "
+            f"of one dtype and shape (use `.astype(...)`, or `np.float64(v)` for a number).")
+
+
+def element_type(values, name, site):
+    """The element type of a list holding `values` (its items and what is appended to it):
+    the common dtype and shape; a StagingError naming `name` if they differ."""
+    T = _types()
+    strong = {(v[0], tuple(v[1])) for v in map(_value_type, values) if not v[2]}
+    where = f"\n  at:  {site.excerpt()}" if site is not None else ""
+    if len(strong) > 1:
+        raise StagingError(
+            f"the values in '{name}' differ in dtype or shape "
+            f"({', '.join(sorted(_describe(*t) for t in strong))}); a list appended to in "
+            f"traced control flow holds values of one dtype and shape.{where}\n  fix: append "
+            f"values of one dtype and shape (use `.astype(...)`).")
+    if strong:
+        dtype, shape = strong.pop()
+    else:
+        types = [_value_type(v) for v in values]
+        shapes = {t[1] for t in types}
+        if len(shapes) > 1:
+            raise StagingError(f"the values in '{name}' differ in shape ({sorted(shapes)})."
+                               f"{where}\n  fix: append values of one shape.")
+        dtype = np.result_type(*[t[0].type(0).item() for t in types])
+        dtype = np.dtype(np.int64) if dtype.kind == "i" else dtype
+        shape = shapes.pop()
+    element = T.TensorType(dtype, shape)
+    T.check_dtype(dtype, f"'{name}''s items")
+    for v in values:
+        _check_element(v, element, name, site)
+    return element
+
+
+def _types():
+    from flowjit.ir import types
+    return types
+
+
+def to_traced_list(items, element, name="the list", site=None):
+    """A TracedList holding `items` (a list_new and one list_append per item)."""
+    lst = TracedList(_ir_lists().new(element))
+    for v in items:
+        lst = lst.appended(v, name, site)
+    return lst
+
+
+def _target_name(target, frame):
+    for k, v in frame.f_locals.items():
+        if v is target and not k.startswith("ag__"):
+            return k
+    return "the list"
+
+
 def list_append(target, value):
     """`target.append(value)`; on a TensorList, writes the next row of its buffer."""
+    if isinstance(target, TracedList):
+        frame = sys._getframe(1)
+        from .staging_errors import Site
+        return target.appended(value, _target_name(target, frame), Site.of_caller(frame))
     if isinstance(target, DynamicStagedList):
         target.append(value)
         return target
@@ -106,7 +252,7 @@ def list_append(target, value):
 
 
 def is_list_state(value):
-    return type(value) is list
+    return type(value) is list or type(value) is _Probe
 
 
 class Unroll(StagingError):
@@ -131,19 +277,21 @@ def stage_lists(state, names, trip_count, one_iteration, site, early_exit, may_u
     positions = [i for i, v in enumerate(state) if is_list_state(v)]
     if not positions:
         return state, lambda final: final
-    name = names[positions[0]]
     where = f"\n  loop:  {site.excerpt()}"
-    if early_exit:
-        raise StagingError(
-            f"'{name}' is appended to in a loop on traced values that can stop early "
-            f"(`break` or `return`), so the list's length would depend on run-time values."
-            f"{where}\n  fix: preallocate the result (`{name} = np.zeros((n, ...))`), assign "
-            f"`{name}[i] = v` in the loop, and keep the count in a variable.")
-    probe = tuple(list(v) if i in positions else v for i, v in enumerate(state))
+    probe = tuple(_Probe(v) if i in positions else v for i, v in enumerate(state))
     after = one_iteration(probe)
     new_state, layouts = list(state), {}
     for i in positions:
         head, appended = list(state[i]), after[i]
+        if early_exit or isinstance(appended, TracedList) or getattr(appended, "len_read",
+                                                                      False):
+            # (`len(lst)` read in the loop may decide whether to append: the dry run cannot
+            # tell that the appends are unconditional.)
+            # The number of appends is only known at run time: a growable list.
+            traced = _growable(head, [appended], names[i], site, may_unroll)
+            if traced is not None:
+                new_state[i] = traced
+            continue
         new = appended[len(head):] if isinstance(appended, list) else None
         if new is None:
             raise StagingError(f"'{names[i]}' stops being a list inside a loop on traced "
@@ -180,6 +328,88 @@ def stage_lists(state, names, trip_count, one_iteration, site, early_exit, may_u
     return tuple(new_state), finish
 
 
+def _appended(head, after):
+    """The values a path appended to the list `head` (None: it stopped being that list)."""
+    if isinstance(after, TracedList):
+        return after
+    if not isinstance(after, list) or len(after) < len(head) or \
+            any(a is not b for a, b in zip(head, after)):
+        return None
+    return after[len(head):]
+
+
+def _growable(head, afters, name, site, may_unroll=False):
+    """A TracedList holding `head` if some path (`afters`: the list after each path) appends
+    to it, else None (the list is left as it is)."""
+    values, element, grows = list(head), None, False
+    for after in afters:
+        new = _appended(head, after)
+        if new is None:
+            raise StagingError(f"'{name}' stops being the same list inside traced control "
+                               f"flow.\n  at:  {site.excerpt()}\n  fix: only append to "
+                               f"`{name}` there (or give it its final value before).")
+        if isinstance(new, TracedList):
+            element, grows = new.element, True
+        elif new:
+            if may_unroll and not all(tensors.is_tensor(v) and not v.type.weak for v in new):
+                # Python values (or values of the loop index only): unrolling keeps them Python.
+                raise Unroll()
+            values += new
+            grows = True
+    if not grows:
+        return None
+    if element is None:
+        element = element_type(values, name, site)
+    else:
+        for v in values:
+            _check_element(v, element, name, site)
+    return to_traced_list(head, element, name, site)
+
+
+def grow_lists(state, names, afters, site, may_unroll=False):
+    """`state` with each Python list that some path appends to turned into a TracedList.
+
+    Args:
+      state: the statement's state before it (a tuple).
+      names: the variables' names.
+      afters: `(probe) -> [state after each path]`: runs the statement's paths (branches of an
+        `if`, one iteration of a loop) in discarded regions on `probe`, a copy of `state`
+        whose lists are fresh copies.
+      site: the statement, for errors.
+    """
+    positions = [i for i, v in enumerate(state) if is_list_state(v)]
+    if not positions:
+        return state
+    new_state = list(state)
+    paths = afters(lambda: tuple(list(v) if i in positions else v
+                                 for i, v in enumerate(state)))
+    for i in positions:
+        traced = _growable(list(state[i]), [p[i] for p in paths], names[i], site, may_unroll)
+        if traced is not None:
+            new_state[i] = traced
+    return tuple(new_state)
+
+
+class _Probe(list):
+    """A copy of a list for a dry run of a loop body; records whether `len()` read it."""
+
+    len_read = False
+
+
+def register_overloads(overloads):
+    """`len(lst)` of a TracedList is a traced int64 (`list_length`)."""
+    base = overloads.get(builtins.len, len)
+
+    def len_(x):
+        if isinstance(x, TracedList):
+            return x.length()
+        if isinstance(x, _Probe):
+            x.len_read = True
+        return base(x)
+
+    overloads[builtins.len] = len_
+
+
 def _run_time_buffer(trip_count, per_iteration, shape, dtype):
     """A zero buffer of `trip_count * per_iteration` rows (a traced count) of `shape`."""
     from flowjit.ir import types
@@ -214,6 +444,13 @@ def _type_of(v):
 def stack(f):
     """An overload of `np.stack`/`np.array`/`np.asarray` that returns a staged list's buffer."""
     def overload(arrays, *args, **kwargs):
+        if isinstance(arrays, TracedList):
+            if args or not set(kwargs) <= {"dtype", "axis"} or kwargs.get("axis", 0) != 0:
+                raise StagingError(
+                    f"{getattr(f, '__name__', 'stack')} of a list appended to in traced "
+                    f"control flow supports only `axis=0` and `dtype`; fix: stack it first "
+                    f"(`a = np.stack(lst)`), then transform `a`.")
+            return arrays.stack(kwargs.get("dtype"))
         if isinstance(arrays, DynamicStagedList):
             if args or not set(kwargs) <= {"dtype", "axis"} or kwargs.get("axis", 0) != 0:
                 raise StagingError(

@@ -2,3 +2,4 @@
 
 from . import (control_flow, creation, effects, elementwise, indexing,  # noqa: F401
                linalg, reduction, scan, shape)
+from . import lists  # noqa: F401  (growable lists)

@@ -77,6 +77,9 @@ def _unify(a: T.TensorType, b: T.TensorType, name: str, what: str) -> T.TensorTy
     """
     if a == b:
         return a
+    if isinstance(a, T.ListType) or isinstance(b, T.ListType):
+        raise StagingError(f"'{name}' is {_list_text(a)} {what[0]}, but {_list_text(b)} "
+                           f"{what[1]}; append values of one dtype and shape to '{name}'.")
     if a.shape != b.shape:
         raise StagingError(f"'{name}' has shape {tuple(a.shape)} {what[0]}, but shape "
                            f"{tuple(b.shape)} {what[1]}; a value carried by traced control flow "
@@ -89,6 +92,11 @@ def _unify(a: T.TensorType, b: T.TensorType, name: str, what: str) -> T.TensorTy
                        f"a value carried by traced control flow must keep its dtype. Initialize "
                        f"'{name}' with the dtype it ends up with (e.g. `np.{b.dtype}(0)` or "
                        f"`.astype(np.{b.dtype})`).")
+
+
+def _list_text(t) -> str:
+    return (f"a list of {t.element.dtype}{list(t.element.shape)} values"
+            if isinstance(t, T.ListType) else f"a {t.dtype}{list(t.shape)} value")
 
 
 def _cast(value: Value, to: T.TensorType) -> Value:

@@ -37,6 +37,8 @@ EXERCISED = {
     "print": "autograph/autograph_cases.py", "assert": "autograph/autograph_cases.py",
     "fusion": "passes/test_pass_fusion.py",
     "python_int_bounds": "semantics/test_python_int_meets_int32.py",
+    **{name: "autograph/test_ag_lists_dynamic.py" for name in (
+        "list_new", "list_append", "list_length", "list_stack")},
 }
 
 #: How each test file names the ops it exercises (the NumPy spelling, when not the op name).
