@@ -13,18 +13,10 @@ process.
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    # `benchmarks` lives at the repository root, which pytest does not put on sys.path.
-    # Appended, not prepended, so the root's modules never shadow installed packages.
-    sys.path.append(str(ROOT))
-
-from benchmarks import harness, peers, report, workloads  # noqa: E402
+from benchmarks import harness, peers, report, workloads  # importable: see conftest.py
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import flowjit as fj
-from flowjit.benchmarks.workloads import _kmeans_inputs, kmeans_step
+from benchmarks.workloads import _kmeans_inputs, kmeans_step
 
 
 def _rows_argmin(x):
