@@ -156,8 +156,8 @@ def while_stmt(test, body, get_state, set_state, symbol_names, opts=None):
 def _staged_while(test, body, get_state, set_state, names, site):
     ir = tensors.ir()
     # Lists the loop appends to become growable lists (their length is a run-time value).
-    state = lists.grow_lists(tuple(get_state()), names, lambda probe: [_dry_run(
-        lambda: _run_on(probe(), body, get_state, set_state), set_state,
+    state = lists.grow_lists(tuple(get_state()), names, lambda probe: [_dry_run_iteration(
+        lambda s: _run_on(s, body, get_state, set_state), probe(), set_state,
         restore=tuple(get_state()))], site)
     set_state(state)
     init = _fill_undefined(state, lambda: body(), get_state, set_state, names, site)
@@ -242,11 +242,11 @@ class _Loop:
         state = tuple(self.get_state())
 
         def one_iteration(probe):
-            def run():
-                self.set_state(probe)
+            def run(carried):
+                self.set_state(carried)
                 self.body(first_item())
                 return tuple(self.get_state())
-            return _dry_run(run, self.set_state, restore=state)
+            return _dry_run_iteration(run, probe, self.set_state, restore=state)
 
         if any(lists.is_list_state(v) for v in state):
             state, finish_lists = lists.stage_lists(
@@ -408,6 +408,41 @@ def _dry_run(fn, set_state, restore):
         frame = builder.current_frame()
         try:
             return fn()
+        finally:
+            for t, old in reversed(frame.journal):
+                t.value = old
+            set_state(restore)
+
+
+def _carried_type(value):
+    """The IR type `while_loop` would carry `value` with, or None if it is not data."""
+    ir = tensors.ir()
+    if tensors.is_tensor(value):
+        return value.type
+    if isinstance(value, (bool, int, float)) and not isinstance(value, np.generic):
+        return ir.types.type_of_python_scalar(value)
+    if isinstance(value, (np.generic, np.ndarray)) and \
+            np.dtype(value.dtype) in ir.types.SUPPORTED_DTYPES:
+        return ir.types.TensorType(value.dtype, np.shape(value))
+    return None
+
+
+def _dry_run_iteration(run, probe, set_state, restore):
+    """`_dry_run` of one loop iteration, `run(state)`, from `probe` with the carried data
+    replaced by fresh traced values of the same types (region arguments), as `while_loop`
+    traces the body. Paths that depend on carried values are then seen: an inner loop
+    bounded by the outer loop's index appends even though the index starts at 0."""
+    ir = tensors.ir()
+    builder, pytree = ir.builder, ir.pytree
+    leaves, treedef = pytree.flatten(tuple(probe), is_leaf=lambda x: isinstance(x, list))
+    carried = [(k, t) for k, t in ((k, _carried_type(v)) for k, v in enumerate(leaves))
+               if t is not None]
+    with builder.region([t for _, t in carried]) as (_, args):
+        frame = builder.current_frame()
+        for (k, _), a in zip(carried, args):
+            leaves[k] = ir.tracing.Tensor(a)
+        try:
+            return run(pytree.unflatten(treedef, leaves))
         finally:
             for t, old in reversed(frame.journal):
                 t.value = old

@@ -23,15 +23,16 @@ def in_trace():
 
 def ir():
     """The IR functions the operators stage ops with (imported on first staged use)."""
-    from flowjit.ir import builder, pytree, tracing
+    from flowjit.ir import builder, pytree, tracing, types
     from flowjit.ir.ops import control_flow, effects
-    return _IR(builder, tracing, control_flow, effects, pytree)
+    return _IR(builder, tracing, control_flow, effects, pytree, types)
 
 
 class _IR:
-    def __init__(self, builder, tracing, control_flow, effects, pytree):
+    def __init__(self, builder, tracing, control_flow, effects, pytree, types):
         self.builder = builder
         self.pytree = pytree
+        self.types = types
         self.tracing = tracing
         self.cond = control_flow.cond
         self.while_loop = control_flow.while_loop
