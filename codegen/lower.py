@@ -274,6 +274,7 @@ class FunctionLowering:
     def check(self, failed: ir.Value, status: int, fields: Sequence[ir.Value]) -> None:
         """If `failed` (i1), fill the error record with `fields` and return `status`."""
         b = self.builder
+        unguarded = failed
         if self.check_guard is not None:
             failed = b.and_(failed, self.check_guard)
         # Checks with the same constant record share one failure block, so LLVM can merge
@@ -288,11 +289,30 @@ class FunctionLowering:
                 self.flush_checks()
             if self.pending_checks:
                 self.pending_checks[1] = b.or_(self.pending_checks[1], failed)
+                self.pending_checks[3] = b.or_(self.pending_checks[3], unguarded)
             else:
-                self.pending_checks[:] = [key, failed, list(fields)]
+                self.pending_checks[:] = [key, failed, list(fields), unguarded]
             return
+        self._branch_to_failure(failed, status, fields, key,
+                                unguarded if unguarded is not failed else None)
+
+    def _branch_to_failure(self, failed, status, fields, key, prefilter) -> None:
+        """Branch to the failure block (shared per constant record `key`) if `failed`.
+
+        `prefilter`, for a guarded check (speculated `cond` branch code: `failed` is the
+        check's own condition AND the guard), is the check's own condition: it is branched
+        on first, and the guard only tested when it holds. Overflow of `3 * n` in Collatz's
+        odd branch is almost never true, the parity guard is unpredictable: one well-predicted
+        compare-and-branch instead of a compare, a flag and an AND on the guard.
+        """
+        b = self.builder
         shared = self._fail_blocks.get(key) if key is not None else None
         ok_bb = self.fn.append_basic_block("ok")
+        if prefilter is not None:
+            guard_bb = self.fn.append_basic_block("check.guard")
+            br = b.cbranch(prefilter, guard_bb, ok_bb)
+            br.set_weights([1, 1 << 20])
+            b.position_at_end(guard_bb)
         if shared is not None:
             br = b.cbranch(failed, shared, ok_bb)
             br.set_weights([1, 1 << 20])
@@ -328,7 +348,11 @@ class FunctionLowering:
         self._flushing = True
         try:
             if pending:
-                self.check(pending[1], pending[0][0], pending[2])
+                key, failed, fields, unguarded = pending
+                if self.check_guard is not None:
+                    failed = self.builder.and_(failed, self.check_guard)
+                self._branch_to_failure(failed, key[0], fields, key,
+                                        unguarded if unguarded is not failed else None)
         finally:
             self._flushing = False
             self.pending_checks = [] if pending is not None else None

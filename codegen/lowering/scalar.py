@@ -30,12 +30,15 @@ class ScalarOp:
       dtype: the dtype the rule computes in (NumPy's inner-loop input dtype; for Python
         arithmetic, the dtype of the Python result).
       python: True for Python-scalar arithmetic (see the module docstring).
+      nooverflow: Python int arithmetic proven to stay in int64 (`nooverflow=True`, set by
+        the `range_analysis` pass): no OverflowError check.
     """
 
     name: str
     operand_dtypes: tuple[np.dtype, ...]
     dtype: np.dtype
     python: bool = False
+    nooverflow: bool = False
 
 
 Rule = Callable[["object", Sequence[ir.Value], ScalarOp], ir.Value]
@@ -110,8 +113,14 @@ def _checked_by_constant(fl, which: str, a, b):
 
 
 def _checked(fl, which: str, a, b):
-    """`a <which> b` with `llvm.s<which>.with.overflow`; OverflowError status on overflow."""
-    quick = _checked_by_constant(fl, which, a, b)
+    """`a <which> b` with `llvm.s<which>.with.overflow`; OverflowError status on overflow.
+
+    A product by a constant is a plain `mul` (LLVM's `lea` forms) plus a range compare
+    (`_checked_by_constant`). Sums by a constant use the intrinsic: an unproven counter
+    (`total += 1`; proven ones carry `nooverflow`) is then `inc` + `jo`, where the range
+    compare form cost an extra `lea` and kept LLVM from rotating Collatz's inner loop.
+    """
+    quick = _checked_by_constant(fl, which, a, b) if which == "mul" else None
     if quick is not None:
         return quick
     ret = ir.LiteralStructType([a.type, I1])
@@ -120,19 +129,31 @@ def _checked(fl, which: str, a, b):
     return fl.builder.extract_value(pair, 0)
 
 
+def _arith(fl, which: str, a, b, op: ScalarOp):
+    """`a <which> b` as `op` asks: checked Python arithmetic, or wrapping (NumPy), or proven
+    not to overflow (`nooverflow`). The proof holds where the op runs in the program, so
+    `nsw` is added then, not under a `check_guard` (code of a `cond` branch run
+    speculatively, where the operands may be out of the proven range: `nsw` would make the
+    discarded result poison, and a check in that branch would branch on it)."""
+    if op.python and not op.nooverflow:
+        return _checked(fl, which, a, b)
+    flags = ("nsw",) if op.nooverflow and fl.check_guard is None else ()
+    return getattr(fl.builder, which)(a, b, flags=flags)
+
+
 @rule("add", "i")
 def _int_add(fl, args, op):
-    return _checked(fl, "add", *args) if op.python else fl.builder.add(*args)
+    return _arith(fl, "add", *args, op)
 
 
 @rule("subtract", "i")
 def _int_sub(fl, args, op):
-    return _checked(fl, "sub", *args) if op.python else fl.builder.sub(*args)
+    return _arith(fl, "sub", *args, op)
 
 
 @rule("multiply", "i")
 def _int_mul(fl, args, op):
-    return _checked(fl, "mul", *args) if op.python else fl.builder.mul(*args)
+    return _arith(fl, "mul", *args, op)
 
 
 def _python_int_divisor(fl, a, b, message_id):
@@ -188,16 +209,14 @@ def _int_remainder(fl, args, op):
 
 @rule("negative", "i")
 def _int_negative(fl, args, op):
-    if op.python:
-        return _checked(fl, "sub", _zero(args[0]), args[0])
-    return fl.builder.sub(_zero(args[0]), args[0])
+    return _arith(fl, "sub", _zero(args[0]), args[0], op)
 
 
 @rule("absolute", "i")
 def _int_absolute(fl, args, op):
     (x,) = args
     b_ = fl.builder
-    neg = _checked(fl, "sub", _zero(x), x) if op.python else b_.sub(_zero(x), x)
+    neg = _arith(fl, "sub", _zero(x), x, op)
     return b_.select(b_.icmp_signed("<", x, _zero(x)), neg, x)
 
 
@@ -452,7 +471,8 @@ def emit_ufunc(fl, name: str, attrs, operand_types: Sequence[T.TensorType],
     """
     python = bool(attrs.get("python")) and result.weak
     dtype = compute_dtype(name, operand_types, result, python)
-    op = ScalarOp(name, tuple(t.dtype for t in operand_types), dtype, python)
+    op = ScalarOp(name, tuple(t.dtype for t in operand_types), dtype, python,
+                  python and bool(attrs.get("nooverflow")))
     try:
         fn = RULES[name][dtype.kind]
     except KeyError:
