@@ -38,8 +38,27 @@ def _speculatable_op(op: Op) -> bool:
     return op.name in SPECULATABLE
 
 
+def _is_control_flag(v, depth: int = 4) -> bool:
+    """Is `v` a control flag: a bool some `cond` sets to a literal in one branch (AutoGraph's
+    `break_`/`continue_`/`do_return = True`), or its negation?"""
+    p = v.producer
+    while p is not None and p.name == "logical_not" and depth > 0:
+        v, p, depth = p.operands[0], p.operands[0].producer, depth - 1
+    if p is None or p.name != "cond" or v.type.dtype.kind != "b":
+        return False
+    return any(isinstance(r.yields[v.index], Literal) for r in p.regions)
+
+
 def speculatable(op: Op) -> bool:
-    """Can `cond` op run both branches and select (no arrays, no effects, few cheap ops)?"""
+    """Can `cond` op run both branches and select (no arrays, no effects, few cheap ops)?
+
+    Not when the predicate is a control flag (`if not break_:` guarding the rest of a loop
+    body after a `break`): as a branch, LLVM's jump threading turns the flag back into the
+    early exit it stands for, so the loop carries no flag and no selects (mandelbrot's escape
+    test: the selects put the escape compare on the loop-carried `zr`/`zi` chain, 2x slower).
+    """
+    if _is_control_flag(op.operands[0]):
+        return False
     return all(len(r.ops) <= MAX_SPECULATED_OPS and all(_speculatable_op(o) for o in r.ops)
                and not any(v.type.ndim for v in r.yields) for r in op.regions)
 

@@ -137,7 +137,8 @@ def ufunc_output_dtype(ufunc: np.ufunc, types: Sequence[T.TensorType]) -> np.dty
 
 
 def _make_reference(ufunc: np.ufunc, pyop):
-    def reference(*operands, python: bool = False):
+    def reference(*operands, python: bool = False, nooverflow: bool = False):
+        # `nooverflow` (set by the range_analysis pass) only says the Python result fits int64.
         if python and pyop is not None and all(
                 isinstance(x, (bool, int, float)) for x in operands):
             return pyop(*operands)

@@ -12,6 +12,9 @@ The default pipeline, in order, and why:
   4b. `matmul_transpose`: `x.T @ y` reads `x` in place (gemm 'T'); DCE then drops `x.T`.
   5. `dce` removes what folding and CSE left unused, unused `cond` outputs and loop-carried
      values, so fusion sees only live ops and makes no kernel outputs for dead values.
+  5b. `range_analysis`: marks Python int arithmetic proven to stay in int64 (`nooverflow`),
+     on the final structure (no later pass moves ops out of the loops and branches whose
+     tests the proofs use).
   6. `fusion` last: it changes what an op is (a kernel), so the algebraic passes run on the
      plain ops; it creates no dead code (a kernel only yields values used outside it), so no
      second DCE is needed.
@@ -27,6 +30,7 @@ from .dce import DeadCodeElimination
 from .fusion import ElementwiseFusion
 from .licm import LoopInvariantCodeMotion
 from .matmul_transpose import MatmulTransposeFolding
+from .range_analysis import RangeAnalysis
 from .manager import Pass, PassManager, Rebuilder, map_regions
 
 
@@ -34,7 +38,7 @@ def default_passes() -> list[Pass]:
     """The default pipeline as a flat list (see the module docstring for the order)."""
     return [ConstantFolding(), Canonicalize(), LoopInvariantCodeMotion(),
             CommonSubexpressionElimination(), MatmulTransposeFolding(), DeadCodeElimination(),
-            ElementwiseFusion()]
+            RangeAnalysis(), ElementwiseFusion()]
 
 
 def optimize(graph: Graph) -> tuple[Graph, list[dict]]:
@@ -44,6 +48,6 @@ def optimize(graph: Graph) -> tuple[Graph, list[dict]]:
 
 
 __all__ = ["Canonicalize", "CommonSubexpressionElimination", "ConstantFolding",
-           "DeadCodeElimination", "MatmulTransposeFolding",
+           "DeadCodeElimination", "MatmulTransposeFolding", "RangeAnalysis",
            "ElementwiseFusion", "LoopInvariantCodeMotion", "Pass", "PassManager", "Rebuilder", "default_passes",
            "map_regions", "optimize"]
