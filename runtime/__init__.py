@@ -1,6 +1,6 @@
-"""flowjit's runtime: tracing cache, JIT engine, calls. Loading it starts the thread pool that
-large kernels run on (`runtime/threads.py`; `FLOWJIT_NUM_THREADS`)."""
+"""flowjit's runtime. Loading it registers the thread pool large kernels call
+(`fj_parallel_for`, see `runtime/threads.py`), so object code from the disk cache resolves it."""
 
 from . import threads as _threads
 
-_threads.install()
+_threads.install_pool()
