@@ -32,6 +32,8 @@ class ScalarOp:
       python: True for Python-scalar arithmetic (see the module docstring).
       nooverflow: Python int arithmetic proven to stay in int64 (`nooverflow=True`, set by
         the `range_analysis` pass): no OverflowError check.
+      operand_ranges: the operands' proven `(lo, hi)` intervals (`range_analysis`, on Python
+        products by a constant it could not prove): the check skips an implied bound.
     """
 
     name: str
@@ -39,6 +41,7 @@ class ScalarOp:
     dtype: np.dtype
     python: bool = False
     nooverflow: bool = False
+    operand_ranges: tuple | None = None
 
 
 Rule = Callable[["object", Sequence[ir.Value], ScalarOp], ir.Value]
@@ -72,15 +75,19 @@ def _int_min(ty: ir.IntType) -> ir.Constant:
 
 # -- integer arithmetic ----------------------------------------------------------------------------
 
-def _checked_by_constant(fl, which: str, a, b):
+def _checked_by_constant(fl, which: str, a, b, ranges=None):
     """`a <which> b` for a constant operand: plain wrapping arithmetic (which LLVM can fold
     into `lea` chains) plus one range compare on the other operand, off the critical path;
-    None when no operand is a constant."""
+    None when no operand is a constant. `ranges` (the operands' proven intervals, or None)
+    drop a bound the operand is known to satisfy (Collatz's `3 * n` with n >= 1: one signed
+    compare against INT64_MAX // 3)."""
     bb = fl.builder
     if isinstance(b, ir.Constant) and not isinstance(a, ir.Constant):
         x, c, x_first = a, b.constant, True
+        known = ranges[0] if ranges else None
     elif isinstance(a, ir.Constant) and which != "sub" and not isinstance(b, ir.Constant):
         x, c, x_first = b, a.constant, False
+        known = ranges[1] if ranges else None
     else:
         return None
     if not isinstance(c, int) or isinstance(c, bool):
@@ -103,6 +110,9 @@ def _checked_by_constant(fl, which: str, a, b):
             lo, hi = -((-hi_int) // c), lo_int // c
         result = bb.mul(x, ir.Constant(x.type, c))
     lo, hi = max(lo, lo_int), min(hi, hi_int)
+    if known is not None:
+        lo = lo_int if known[0] >= lo else lo
+        hi = hi_int if known[1] <= hi else hi
     if lo == lo_int and hi == hi_int:
         return result
     # lo <= x <= hi  <=>  (x - lo) <=u (hi - lo)  (wrapping subtraction)
@@ -112,7 +122,7 @@ def _checked_by_constant(fl, which: str, a, b):
     return result
 
 
-def _checked(fl, which: str, a, b):
+def _checked(fl, which: str, a, b, ranges=None):
     """`a <which> b` with `llvm.s<which>.with.overflow`; OverflowError status on overflow.
 
     A product by a constant is a plain `mul` (LLVM's `lea` forms) plus a range compare
@@ -120,7 +130,7 @@ def _checked(fl, which: str, a, b):
     (`total += 1`; proven ones carry `nooverflow`) is then `inc` + `jo`, where the range
     compare form cost an extra `lea` and kept LLVM from rotating Collatz's inner loop.
     """
-    quick = _checked_by_constant(fl, which, a, b) if which == "mul" else None
+    quick = _checked_by_constant(fl, which, a, b, ranges) if which == "mul" else None
     if quick is not None:
         return quick
     ret = ir.LiteralStructType([a.type, I1])
@@ -136,7 +146,7 @@ def _arith(fl, which: str, a, b, op: ScalarOp):
     speculatively, where the operands may be out of the proven range: `nsw` would make the
     discarded result poison, and a check in that branch would branch on it)."""
     if op.python and not op.nooverflow:
-        return _checked(fl, which, a, b)
+        return _checked(fl, which, a, b, op.operand_ranges)
     flags = ("nsw",) if op.nooverflow and fl.check_guard is None else ()
     return getattr(fl.builder, which)(a, b, flags=flags)
 
@@ -472,7 +482,8 @@ def emit_ufunc(fl, name: str, attrs, operand_types: Sequence[T.TensorType],
     python = bool(attrs.get("python")) and result.weak
     dtype = compute_dtype(name, operand_types, result, python)
     op = ScalarOp(name, tuple(t.dtype for t in operand_types), dtype, python,
-                  python and bool(attrs.get("nooverflow")))
+                  python and bool(attrs.get("nooverflow")),
+                  attrs.get("operand_ranges") if python else None)
     try:
         fn = RULES[name][dtype.kind]
     except KeyError:

@@ -137,8 +137,9 @@ def ufunc_output_dtype(ufunc: np.ufunc, types: Sequence[T.TensorType]) -> np.dty
 
 
 def _make_reference(ufunc: np.ufunc, pyop):
-    def reference(*operands, python: bool = False, nooverflow: bool = False):
-        # `nooverflow` (set by the range_analysis pass) only says the Python result fits int64.
+    def reference(*operands, python: bool = False, nooverflow: bool = False,
+                  operand_ranges=None):
+        # `nooverflow`/`operand_ranges` (range_analysis pass) only inform codegen's checks.
         if python and pyop is not None and all(
                 isinstance(x, (bool, int, float)) for x in operands):
             return pyop(*operands)

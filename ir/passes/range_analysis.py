@@ -25,6 +25,10 @@ The analysis (abstract interpretation over intervals `[lo, hi]` of Python ints):
   widened to the dtype's limits (so it terminates). `for i in range(n)` gives `i` in
   [0, n.hi - 1] in the body, so `i + 1` is marked.
 
+Python products by a constant that may overflow get `operand_ranges`: codegen checks them
+with one range compare on the other operand and drops a bound that operand is known to
+satisfy (Collatz's `n` stays >= 1, so `3 * n` is one signed compare against INT64_MAX // 3).
+
 Only the final round of each loop (with the fixpoint intervals, an over-approximation of
 every execution) marks ops. Ops in branches proven never to run are left as they are.
 Results, errors and their order are unchanged: a marked op never overflows in any run.
@@ -89,7 +93,9 @@ class _Infeasible(Exception):
 
 class RangeAnalysis(Pass):
     """Marks Python int `add`/`subtract`/`multiply`/`negative`/`absolute` ops whose result
-    provably fits int64 with `nooverflow=True` (see the module docstring)."""
+    provably fits int64 with `nooverflow=True`, and gives Python products by a constant it
+    cannot prove `operand_ranges` (the operands' intervals, where narrower than int64), so
+    codegen's range compare skips an implied bound (see the module docstring)."""
 
     name = "range_analysis"
 
@@ -98,9 +104,9 @@ class RangeAnalysis(Pass):
             return graph      # nothing to prove (array code): no analysis cost
         analyzer = _Analyzer()
         analyzer.analyze(graph)
-        if not analyzer.proven:
+        if not analyzer.proven and not analyzer.operand_ranges:
             return graph
-        return _Marker(analyzer.proven).run(graph)
+        return _Marker(analyzer.proven, analyzer.operand_ranges).run(graph)
 
 
 def analyze(graph: Graph) -> dict[int, Interval]:
@@ -112,13 +118,16 @@ def analyze(graph: Graph) -> dict[int, Interval]:
 
 
 class _Marker(Rebuilder):
-    def __init__(self, proven: set[int]):
+    def __init__(self, proven: set[int], ranges: dict[int, tuple]):
         super().__init__()
         self.proven = proven
+        self.ranges = ranges
 
     def visit(self, op: Op) -> None:
         if id(op) in self.proven and not op.attrs.get("nooverflow"):
             self.clone(op, attrs={**op.attrs, "nooverflow": True})
+        elif id(op) in self.ranges:
+            self.clone(op, attrs={**op.attrs, "operand_ranges": self.ranges[id(op)]})
         else:
             self.clone(op)
 
@@ -135,6 +144,8 @@ class _Analyzer:
         self.trail: list[tuple[int, Optional[Interval]]] = []
         #: id(op) of the checked ops proven not to overflow.
         self.proven: set[int] = set()
+        #: id(op) -> operand intervals of Python products by a constant not proven.
+        self.operand_ranges: dict[int, tuple] = {}
         self.recording = True
 
     # -- environment ---------------------------------------------------------------------------
@@ -205,8 +216,9 @@ class _Analyzer:
                 self.define(r, None)
             return
         result = op.results[0]
-        if result.type.ndim or any(v.type.ndim for v in op.operands):
-            self.define(result, None)
+        t = result.type
+        if t.ndim or t.dtype.kind == "f" or any(v.type.ndim for v in op.operands):
+            self.iv.pop(id(result), None)     # untracked (floats, arrays)
             return
         self.define(result, self.transfer(op))
 
@@ -258,6 +270,15 @@ class _Analyzer:
                     if self.recording:
                         self.proven.add(id(op))
                     return exact
+                if self.recording and name == "multiply" and any(
+                        isinstance(v, Literal) for v in op.operands) and any(
+                        a != _INT64 for v, a in zip(op.operands, args)
+                        if not isinstance(v, Literal)):
+                    # Codegen checks a product by a constant with a range compare on the
+                    # other operand; a bound the operand is known to satisfy is dropped.
+                    old = self.operand_ranges.get(id(op))
+                    self.operand_ranges[id(op)] = tuple(args) if old is None else tuple(
+                        _hull(x, y) for x, y in zip(old, args))
                 return _checked_result(name, args)
             return exact if _within(exact, dtype_range(out)) else None   # NumPy ints wrap
         if name == "floor_divide":
@@ -332,8 +353,9 @@ class _Analyzer:
             else:
                 carried = [None] * len(carried)
                 widened = False
-            if widened:
-                # One narrowing round: `carried` covers every iteration, so the initial
+            if widened and recording:
+                # One narrowing round (only where ops are marked; an enclosing loop's
+                # rounds may use the looser, equally sound, widened results): `carried` covers every iteration, so the initial
                 # values joined with what the body yields from it do too (`for i in
                 # range(1000)` exits with i == 1000, not i in [1000, INT64_MAX]).
                 yields = self._loop_round(op, carried)

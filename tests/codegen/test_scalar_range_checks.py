@@ -246,3 +246,36 @@ def test_unproven_counter_is_one_overflow_intrinsic():
     assert f(10, 0) == counter_total(10, 0)
     ir = f.get_concrete_function(10, 0).llvm_ir
     assert "sadd.with.overflow" in ir
+
+
+def steps_if_positive(k):
+    steps = 0
+    if k > 0:
+        n = k
+        while n != 1:          # n stays >= 1: `3 * n` needs only its upper bound checked
+            if n % 2 == 0:
+                n = n // 2
+            else:
+                n = 3 * n + 1
+            steps += 1
+    return steps
+
+
+@pytest.mark.parametrize("k", [1, 2, 27, 97, M // 3 - 1, M // 3 + 1, M // 3 + 2, M - 1, M,
+                               0, -5, m])
+def test_narrowed_product_check_at_the_edges(k):
+    f = fj.function(steps_if_positive)
+    try:
+        expected = steps_if_positive(k)
+    except Exception:  # noqa: BLE001
+        expected = None
+    # Eager Python never overflows; flowjit raises where an intermediate leaves int64.
+    n, overflow = k, False
+    while k > 0 and n != 1:
+        n = n // 2 if n % 2 == 0 else 3 * n + 1
+        if not m <= n <= M or (n - 1) % 3 == 0 and not m <= n - 1 <= M:
+            overflow = True
+            break
+    assert as_python(run(f, k)) == (OverflowError if overflow else expected)
+    graph = ir_of(f, 27)
+    assert "operand_ranges=((3, 3), (2, 9223372036854775807))" in graph

@@ -94,6 +94,24 @@ def test_collatz_plus_one_after_checked_times_three():
     assert not any(op.attrs.get("nooverflow") for op in out.walk() if op.name == "multiply")
     # steps + 1 in an unbounded loop stays checked.
     assert marked(out) == ["add"]
+    # 3 * n is not proven, but n >= 2 where it runs (n0 may be anything: no bound below).
+    (mul,) = [op for op in out.walk() if op.name == "multiply"]
+    assert "operand_ranges" not in mul.attrs
+    for n in (1, 2, 3, 27, 97):
+        assert assert_sound(out, n) == interpreter.run(graph, n)
+
+
+def test_operand_ranges_of_an_unproven_product():
+    def f(k):
+        def run(n0):
+            return collatz(n0)
+        return cond(k > 0, lambda: run(k), lambda: (k, 0))
+    graph = trace(f, weak_int())
+    out = ranges(graph)
+    (mul,) = [op for op in out.walk() if op.name == "multiply"]
+    assert mul.attrs["operand_ranges"] == ((3, 3), (2, M))
+    assert not mul.attrs.get("nooverflow")
+    assert_equivalent(graph, out)
     for n in (1, 2, 3, 27, 97):
         assert assert_sound(out, n) == interpreter.run(graph, n)
 
