@@ -13,7 +13,7 @@ import pytest
 import flowjit as fj
 from flowjit.ir.ops.effects import print_   # what AutoGraph turns `print(...)` into
 
-from fj_differential import assert_same_as_eager, assert_same_value
+from fjtest.differential import assert_same_as_eager, assert_same_value
 
 DTYPES = [np.bool_, np.int32, np.int64, np.float32, np.float64]
 

@@ -7,7 +7,7 @@ from hypothesis.extra import numpy as hnp
 
 import flowjit as fj
 
-from fj_differential import assert_same_as_eager
+from fjtest.differential import assert_same_as_eager
 
 DTYPES = [np.bool_, np.int32, np.int64, np.float32, np.float64]
 SETTINGS = settings(max_examples=40, deadline=None,

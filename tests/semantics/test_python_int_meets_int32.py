@@ -1,17 +1,11 @@
 """A Python int meeting an int32 array (NEP 50): out-of-range values raise NumPy's
 OverflowError where the ufunc converts them, and comparisons stay exact (NumPy 2)."""
 
-import importlib.util
-import pathlib
-
 import numpy as np
 import pytest
 
-_spec = importlib.util.spec_from_file_location(
-    "fj_differential", pathlib.Path(__file__).parent.parent / "runtime" / "fj_differential.py")
-_diff = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_diff)
-assert_same_as_eager = _diff.assert_same_as_eager
+from fjtest.differential import assert_same_as_eager
+
 
 VALUES = [0, 7, -7, 2**31 - 1, -2**31, 2**31, -2**31 - 1, 2**40, -2**62]
 

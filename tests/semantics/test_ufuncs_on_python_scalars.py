@@ -2,19 +2,13 @@
 eager NumPy's result: value, dtype and exception type. NumPy resolves some of these pairs
 specially (two Python ints compare through an object loop), so each pair is checked."""
 
-import importlib.util
-import pathlib
-
 import numpy as np
 import pytest
 
 import flowjit as fj
 from flowjit.ir.ops.elementwise import UFUNCS
+from fjtest.differential import assert_same_value
 
-_spec = importlib.util.spec_from_file_location(
-    "fj_differential", pathlib.Path(__file__).parent.parent / "runtime" / "fj_differential.py")
-_diff = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_diff)
 
 BINARY = sorted(name for name, (uf, _) in UFUNCS.items() if uf.nin == 2)
 PAIRS = [(-2, 0), (7, -3), (0, 0), (-7, 2), (2.5, -1), (-0.0, 3), (True, 2), (False, True),
@@ -42,4 +36,4 @@ def test_binary_ufunc_on_two_python_scalars(name):
                 with pytest.raises(NotImplementedError):
                     compiled(a, b)
                 continue
-            _diff.assert_same_value(compiled(a, b), expected, f"{name}({a!r}, {b!r})")
+            assert_same_value(compiled(a, b), expected, f"{name}({a!r}, {b!r})")

@@ -1,17 +1,9 @@
 """Shared helpers for the shape-polymorphism tests (tests/shapes)."""
 
-import pathlib
-import sys
+import numpy as np
 
-_RUNTIME_TESTS = str(pathlib.Path(__file__).resolve().parent.parent / "runtime")
-if _RUNTIME_TESTS not in sys.path:
-    sys.path.append(_RUNTIME_TESTS)
-
-from fj_differential import assert_same_as_eager, assert_same_value  # noqa: E402
-
-import numpy as np  # noqa: E402
-
-import flowjit as fj  # noqa: E402
+import flowjit as fj
+from fjtest.differential import assert_same_as_eager, assert_same_value
 
 LENGTHS = (0, 1, 2, 3, 7)
 

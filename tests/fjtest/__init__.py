@@ -1,0 +1,1 @@
+"""Shared test helpers (importable from every test directory: see tests/conftest.py)."""
