@@ -21,8 +21,9 @@ The analysis (abstract interpretation over intervals `[lo, hi]` of Python ints):
   (AutoGraph's short-circuit `and` in a loop test); results join the feasible branches;
 * a `while_loop` iterates to a fixpoint: the carried values start at their initial values,
   the body sees them refined by the loop test being true, the results by it being false;
-  each round joins the body's yields in, and after a few rounds bounds that still move are
-  widened to the dtype's limits (so it terminates). `for i in range(n)` gives `i` in
+  each round joins the body's yields in, and a bound that still moves is widened to the
+  dtype's limit (so it terminates in two or three rounds), then one narrowing round joins
+  the initial values with the body's yields again. `for i in range(n)` gives `i` in
   [0, n.hi - 1] in the body, so `i + 1` is marked.
 
 Python products by a constant that may overflow get `operand_ranges`: codegen checks them
@@ -354,10 +355,11 @@ class _Analyzer:
                 carried = [None] * len(carried)
                 widened = False
             if widened and recording:
-                # One narrowing round (only where ops are marked; an enclosing loop's
-                # rounds may use the looser, equally sound, widened results): `carried` covers every iteration, so the initial
+                # One narrowing round: `carried` covers every iteration, so the initial
                 # values joined with what the body yields from it do too (`for i in
-                # range(1000)` exits with i == 1000, not i in [1000, INT64_MAX]).
+                # range(1000)` exits with i == 1000, not i in [1000, INT64_MAX]). Only
+                # where ops are marked: an enclosing loop's rounds may use the looser,
+                # equally sound, widened results.
                 yields = self._loop_round(op, carried)
                 carried = [c if c is None or y is None and i is None else
                            i if y is None else y if i is None else _hull(i, y)
