@@ -59,6 +59,9 @@ _PLAIN_ROUNDS = 0
 _MAX_ROUNDS = 12
 #: How deep predicate refinement follows producers.
 _REFINE_DEPTH = 6
+#: Op visits after which the analysis gives up (deep loop nests cost about 3**depth visits
+#: of the innermost body); the graph is then returned unmarked.
+MAX_VISITS = 200_000
 
 
 def dtype_range(dtype: np.dtype) -> Optional[Interval]:
@@ -92,6 +95,10 @@ class _Infeasible(Exception):
     """A refinement found that the path it describes cannot run."""
 
 
+class _OverBudget(Exception):
+    """The analysis visited more than `MAX_VISITS` ops."""
+
+
 class RangeAnalysis(Pass):
     """Marks Python int `add`/`subtract`/`multiply`/`negative`/`absolute` ops whose result
     provably fits int64 with `nooverflow=True`, and gives Python products by a constant it
@@ -104,7 +111,10 @@ class RangeAnalysis(Pass):
         if not any(op.name in CHECKED and op.attrs.get("python") for op in graph.walk()):
             return graph      # nothing to prove (array code): no analysis cost
         analyzer = _Analyzer()
-        analyzer.analyze(graph)
+        try:
+            analyzer.analyze(graph)
+        except _OverBudget:
+            return graph      # nothing marked: every check stays
         if not analyzer.proven and not analyzer.operand_ranges:
             return graph
         return _Marker(analyzer.proven, analyzer.operand_ranges).run(graph)
@@ -148,6 +158,7 @@ class _Analyzer:
         #: id(op) -> operand intervals of Python products by a constant not proven.
         self.operand_ranges: dict[int, tuple] = {}
         self.recording = True
+        self.visits = 0
 
     # -- environment ---------------------------------------------------------------------------
     def get(self, v: Value) -> Optional[Interval]:
@@ -206,6 +217,9 @@ class _Analyzer:
 
     # -- ops -------------------------------------------------------------------------------------
     def op(self, op: Op) -> None:
+        self.visits += 1
+        if self.visits > MAX_VISITS:
+            raise _OverBudget
         if op.name == "cond":
             self.cond(op)
             return

@@ -254,3 +254,26 @@ def test_graph_without_python_ints_is_returned_as_is():
         return (x * 2.0 + 1.0,)
     graph = trace(f, spec(F64, 3))
     assert ranges(graph) is graph
+
+
+def test_deep_loop_nest_stays_cheap_or_gives_up(monkeypatch):
+    import time
+
+    def nest(depth, n):
+        def body(i, t):
+            if depth == 1:
+                return i + 1, t + 1
+            (_, t2) = nest(depth - 1, n)(t)
+            return i + 1, t2
+        return lambda t0: while_loop(lambda i, t: i < n, body, (0, t0))
+
+    def f(n):
+        return nest(6, n)(0)
+    graph = trace(f, weak_int())
+    start = time.perf_counter()
+    out = ranges(graph)
+    assert time.perf_counter() - start < 5.0
+    assert marked(out).count("add") == 6          # every i + 1; never t + 1
+    from flowjit.ir.passes import range_analysis
+    monkeypatch.setattr(range_analysis, "MAX_VISITS", 10)
+    assert ranges(graph) is graph                 # over budget: nothing marked
