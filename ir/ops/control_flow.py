@@ -69,11 +69,14 @@ def _leaf_value(leaf, name: str) -> Value:
             f"`if`/loop on a traced condition.") from None
 
 
-def _unify(a: T.TensorType, b: T.TensorType, name: str, what: str) -> T.TensorType:
+def _unify(a: T.TensorType, b: T.TensorType, name: str, what: str,
+           carried: bool = False) -> T.TensorType:
     """The type both sides of a branch (or both ends of a loop iteration) can share.
 
-    A weak value (a Python scalar eagerly) adopts the other side's dtype; anything else must
-    match exactly, since a graph value has one dtype and shape.
+    A graph value has one dtype and shape. In a branch, a weak value (a Python scalar eagerly)
+    adopts the other side's dtype. A loop-carried value may only lose its weakness
+    (`carried=True`): if its dtype changed, a loop that runs zero times would return the
+    initial dtype eagerly, so no single dtype matches eager NumPy and it is a StagingError.
     """
     if a == b:
         return a
@@ -84,7 +87,7 @@ def _unify(a: T.TensorType, b: T.TensorType, name: str, what: str) -> T.TensorTy
         raise StagingError(f"'{name}' has shape {tuple(a.shape)} {what[0]}, but shape "
                            f"{tuple(b.shape)} {what[1]}; a value carried by traced control flow "
                            f"must keep its shape. Give '{name}' its final shape from the start.")
-    if a.dtype == b.dtype or a.weak or b.weak:
+    if a.dtype == b.dtype or (not carried and (a.weak or b.weak)):
         strong = b if a.weak else a
         dtype = strong.dtype if not (a.weak and b.weak) else np.result_type(a.dtype, b.dtype)
         return T.TensorType(dtype, a.shape, weak=a.weak and b.weak)
@@ -296,7 +299,7 @@ def while_loop(cond_fn: Callable[..., object], body_fn: Callable[..., object],
                       if not any(t is r for r in rebind)]
         outs = list(body.leaves) + [v for _, v in body.rebound]
         new_types = [_unify(ty, v.type, _name(hints, i),
-                            ("before the loop", "after one iteration"))
+                            ("before the loop", "after one iteration"), carried=True)
                      for i, (ty, v) in enumerate(zip(types, outs))]
         if not new_rebind and new_types == types:
             break

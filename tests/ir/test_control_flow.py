@@ -89,12 +89,25 @@ def test_loop_dtype_change_is_a_staging_error():
         trace(f, T.scalar(np.int64))
 
 
-def test_weak_counter_relaxes_to_the_dtype_it_meets():
+def test_python_scalar_counter_may_only_lose_weakness():
+    # `s = 0.0; s += x[i]` with float64 x: only weakness changes, and a zero-trip loop returns
+    # a float64 eagerly too, so the loop carries a strong float64.
     def f(x):
         return while_loop(lambda s, i: i < 4, lambda s, i: (s + x[i], i + 1), (0.0, 0))
-    (s, i), r = run(f, np.arange(5, dtype=np.float32))
-    assert r.graph.outputs[0].type.dtype == np.float32
-    assert s == np.float32(6) and i == 4
+    (s, i), r = run(f, np.arange(5, dtype=np.float64))
+    assert r.graph.outputs[0].type == T.scalar(np.float64)
+    assert s == 6.0 and i == 4
+
+
+@pytest.mark.parametrize("init,dtype", [(0.0, np.float32), (0, np.float64), (0, np.int32)])
+def test_python_scalar_counter_changing_dtype_is_a_staging_error(init, dtype):
+    # Eagerly a zero-trip loop returns the Python scalar (float64/int64): no one dtype matches.
+    def f(x):
+        return while_loop(lambda s, i: i < 4, lambda s, i: (s + x[i], i + 1), (init, 0),
+                          names=("s", "i"))
+    with pytest.raises(StagingError, match=f"'s' has dtype .* before the loop, but dtype "
+                                           f"{np.dtype(dtype).name} after one iteration"):
+        trace(f, T.TensorType(dtype, (5,)))
 
 
 @pytest.mark.parametrize("n", [0, 1, 5])

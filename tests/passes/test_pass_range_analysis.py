@@ -190,7 +190,8 @@ def test_nested_loops_and_int32_bounds():
                 return j + 1, u + (a + 1)      # a is int32: a + 1 fits int64
             _, u = while_loop(lambda j, u: j < i, inner, (0, t))
             return i + 1, u
-        return while_loop(lambda i, t: i < n, outer, (0, 0))
+        # t starts as an int32: a Python int would change dtype in the loop (a StagingError).
+        return while_loop(lambda i, t: i < n, outer, (0, np.int32(0)))
     graph = trace(f, spec(I32), weak_int())
     out = ranges(graph)
     # i + 1, j + 1 proven; u + (a + 1) is not (u accumulates); a + 1 is NumPy (int32 wraps).
