@@ -26,6 +26,10 @@ Designs (each function's docstring names its source):
   designs, 16 lanes per zmm); the others are computed with the float64 algorithms and rounded
   once to float32 (an error of ~2^-40 relative before that rounding, so the float32 result is
   the correctly rounded one except in rare double-rounding ties: <= 1 ulp).
+- `tanh` float32 runs natively too (`tanh_f32_native`: odd polynomial below 0.625, above it
+  1 - 2/(e^2|x| + 1) with a TwoSum denominator and an fma-corrected quotient; < 1 ulp, checked
+  over all float32 inputs), and float32 `x**3` (`cube_f32`: exact square as a float32 pair,
+  one fma; correctly rounded over all 2^32 inputs), so gelu's whole chain runs 16 lanes wide.
 - `power` (float32 only): exp2(y * log2|x|) in float64 plus IEEE/C99 `pow` special cases.
   float64 `power` still calls libm `pow` (an accurate vector pow needs a double-double log;
   not done).
@@ -291,6 +295,47 @@ def tanh_f32(e: Emitter, x):
     return e.sel(e.isnan(x), x, r)
 
 
+#: tanh(x) = x + x*s*P(s), s = x^2, |x| < 0.625: minimax (relative) fit of P, float32 coefficients
+#: (fit error + coefficient rounding < 0.08 ulp of tanh over the range).
+_TANH_P32 = (0.0022928302641958, -0.008344029076397419, 0.021768948063254356,
+             -0.05395926535129547, 0.13333304226398468, -0.3333333432674408)
+
+
+def tanh_f32_native(e: Emitter, x):
+    """tanh in float32 lanes (16 per zmm), < 1 ulp: |x| < 0.625 -> odd polynomial
+    fma(x, s*P(s), x); else tanh|x| = 1 - 2/(E+1) with E = e^(2|x|) = 2^j (1 + p) (SLEEF `xexpf`
+    reduction, Taylor expm1 kernel), the denominator kept exact as a TwoSum pair (2^j + 1) +
+    2^j p, the quotient corrected by its fma residual, and 1 - q by Fast2Sum, so only p's error
+    (~0.3 ulp of the result) and one final rounding remain. |x| > 9.1 -> +-1 (tanh rounds to 1
+    beyond 9.01); NaN -> NaN; +-0 and tiny x -> x."""
+    assert not e.f64
+    b = e.b
+    a = e.fabs(x)
+    # small range: the polynomial (also exact for tiny/subnormal x: s*P underflows to 0)
+    s = e.mul(x, x)
+    small = e.fma(x, e.mul(s, e.horner(s, _TANH_P32)), x)
+    # large range
+    a2 = e.add(a, a)
+    a2 = e.sel(e.lt(a2, e.c(20.0)), a2, e.c(20.0))          # also maps NaN to 20 (fixed below)
+    j = e.rint(e.mul(a2, e.c(_INV_LN2)))
+    l2u, l2l = _LN2[False]
+    f = e.fma(j, e.c(-l2u), a2)
+    f = e.fma(j, e.c(-l2l), f)
+    p = _expm1_poly(e, f)
+    t = e.pow2i(e.to_int(j))
+    one, two = e.c(1.0), e.c(2.0)
+    u, u_err = _two_sum(e, e.add(t, one), e.mul(t, p))       # E + 1 == u + u_err (j <= 23)
+    q = e.div(two, u)
+    rem = e.sub(e.fma(b.fneg(q), u, two), e.mul(q, u_err))  # 2 - q*(u + u_err)
+    q_lo = e.mul(rem, e.mul(q, e.c(0.5)))                    # rem / u, 1/u ~= q/2
+    hi = e.sub(one, q)
+    hi_err = e.sub(e.sub(one, hi), q)                        # Fast2Sum: 1 - q == hi + hi_err
+    large = e.add(hi, e.sub(hi_err, q_lo))
+    large = e.sel(e.gt(a, e.c(9.1)), one, large)
+    r = e.copysign(e.sel(e.lt(a, e.c(0.625)), small, large), x)   # fma gives +0 for -0
+    return e.sel(e.isnan(x), x, r)
+
+
 # -- logarithms ---------------------------------------------------------------------------------
 
 _LG64 = (6.666666666666735130e-01, 3.999999999940941908e-01, 2.857142874366239149e-01,
@@ -530,7 +575,7 @@ FUNCTIONS: dict[str, tuple[Callable, Callable | None]] = {
     "log1p": (log1p, None),
     "log2": (log2, None),
     "log10": (log10, None),
-    "tanh": (tanh, None),
+    "tanh": (tanh, tanh_f32_native),
     "sin": (sin, None),
     "cos": (cos, None),
 }
@@ -597,12 +642,62 @@ def power_f32(builder: ir.IRBuilder, x: ir.Value, y: ir.Value) -> ir.Value:
     return builder.fptrunc(r, F32)
 
 
+def cube_f32(builder: ir.IRBuilder, x: ir.Value) -> ir.Value:
+    """x**3 for float32 x in float32 lanes (no float64 detour): x*x = hi + lo exactly
+    (lo = fma(x, x, -hi)), so x^3 = hi*x + lo*x and fma(hi, x, lo*x) rounds once, off only by
+    lo*x's rounding (2^-48 relative). Checked against the correctly rounded cube over all 2^32
+    inputs (see tests/codegen/test_vecmath_f32.py); glibc's powf and NumPy's SVML power are
+    not correctly rounded (<= 1 ulp from this)."""
+    e = Emitter(builder, F32)
+    ax = e.fabs(x)
+    # |x| < 2^-26: lo*x would underflow; cube x * 2^40 and scale back by 2^-120 (exact while
+    # the result is normal; subnormal results take _cube_subnormal_f32)
+    small = e.lt(ax, e.c(2.0 ** -26))
+    y = e.sel(small, e.mul(x, e.c(2.0 ** 40)), x)
+    hi = e.mul(y, y)
+    lo = e.fma(y, y, builder.fneg(hi))
+    # |x| >= 2^43 overflows anyway (hi*x alone gives +-inf); there lo*x could overflow to the
+    # wrong sign, or be NaN (x*x = inf: lo = -inf; x = inf: 0*inf)
+    loy = e.sel(e.lt(ax, e.c(2.0 ** 43)), e.mul(lo, y), e.c(0.0))
+    r = e.fma(hi, y, loy)
+    r = e.sel(small, e.mul(r, e.c(2.0 ** -120)), r)
+    return e.sel(e.lt(ax, e.c(2.0 ** -42)), _cube_subnormal_f32(e, x), r)
+
+
+def _cube_subnormal_f32(e: Emitter, x):
+    """x**3 for |x| < 2^-42 (a subnormal or zero result), rounded once onto the subnormal grid
+    2^-149: with y = |x| * 2^50 (exact), y^3 = hi*y + lo*y; t = fma(hi, y, 2^24) rounds
+    hi*y to a multiple of 2 (= 2^-149 after scaling back), its remainder d = fma(hi, y,
+    2^24 - t) is exact, and the sign of fma(lo, y, d -+ 1) tells whether the whole remainder
+    d + lo*y passes half a grid step (ties to even)."""
+    b = e.b
+    y = e.mul(e.fabs(x), e.c(2.0 ** 50))
+    hi = e.mul(y, y)
+    lo = e.fma(y, y, b.fneg(hi))
+    big = e.c(2.0 ** 24)
+    t = e.fma(hi, y, big)
+    d = e.fma(hi, y, e.sub(big, t))
+    up = e.fma(lo, y, e.sub(d, e.c(1.0)))
+    dn = e.fma(lo, y, e.add(d, e.c(1.0)))
+    odd = b.trunc(e.bits(t), ir.IntType(1))
+    zero = e.c(0.0)
+    go_up = b.or_(e.gt(up, zero), b.and_(e.eq(up, zero), odd))
+    go_dn = b.or_(e.lt(dn, zero), b.and_(e.eq(dn, zero), odd))
+    t = e.sel(go_up, e.add(t, e.c(2.0)), e.sel(go_dn, e.sub(t, e.c(2.0)), t))
+    n = e.mul(e.sub(t, big), e.c(0.5))                      # exact; 2^-150 is no float32
+    return e.copysign(e.mul(n, e.c(2.0 ** -149)), x)
+
+
 def power_int_f32(builder: ir.IRBuilder, x: ir.Value, n: int) -> ir.Value:
     """float32 x**n for a constant integer n (|n| <= 8) by squaring in float64 (x*x exact,
     later products one float64 rounding each), then one rounding to float32; 1/x^|n| for
     n < 0 (IEEE division gives pow's +-inf at +-0)."""
     if n == 0:
         return ir.Constant(F32, 1.0)
+    if n in (1, 2):
+        return x if n == 1 else builder.fmul(x, x)         # one rounding: exactly powf
+    if n == 3:
+        return cube_f32(builder, x)
     w = builder.fpext(x, F64)
     result, base, k = None, w, abs(n)
     while k:
