@@ -29,7 +29,8 @@ Designs (each function's docstring names its source):
 - `tanh` float32 runs natively too (`tanh_f32_native`: odd polynomial below 0.625, above it
   1 - 2/(e^2|x| + 1) with a TwoSum denominator and an fma-corrected quotient; < 1 ulp, checked
   over all float32 inputs), and float32 `x**3` (`cube_f32`: exact square as a float32 pair,
-  one fma; correctly rounded over all 2^32 inputs), so gelu's whole chain runs 16 lanes wide.
+  one fma; correctly rounded for |x| >= 2^-26, faithful below), so gelu's whole chain runs
+  16 lanes wide.
 - `power` (float32 only): exp2(y * log2|x|) in float64 plus IEEE/C99 `pow` special cases.
   float64 `power` still calls libm `pow` (an accurate vector pow needs a double-double log;
   not done).
@@ -645,47 +646,19 @@ def power_f32(builder: ir.IRBuilder, x: ir.Value, y: ir.Value) -> ir.Value:
 def cube_f32(builder: ir.IRBuilder, x: ir.Value) -> ir.Value:
     """x**3 for float32 x in float32 lanes (no float64 detour): x*x = hi + lo exactly
     (lo = fma(x, x, -hi)), so x^3 = hi*x + lo*x and fma(hi, x, lo*x) rounds once, off only by
-    lo*x's rounding (2^-48 relative). Checked against the correctly rounded cube over all 2^32
-    inputs (see tests/codegen/test_vecmath_f32.py); glibc's powf and NumPy's SVML power are
-    not correctly rounded (<= 1 ulp from this)."""
+    lo*x's rounding (2^-48 relative). Correctly rounded for every |x| >= 2^-26 and at overflow
+    (checked over all those float32 inputs, tests/codegen/test_vecmath_f32.py); below, lo*x
+    underflows and results (< 2^-78) are faithful (<= 1 ulp). A fully correctly rounded tiny
+    path (scaling plus a grid-rounding fix-up for subnormal results, commit 3bf3053) cost
+    gelu ~1 ms on 4M elements (2.56 vs 1.51 ms), so it was dropped: glibc's powf and NumPy's
+    SVML power are not correctly rounded either (<= 1 ulp from this)."""
     e = Emitter(builder, F32)
-    ax = e.fabs(x)
-    # |x| < 2^-26: lo*x would underflow; cube x * 2^40 and scale back by 2^-120 (exact while
-    # the result is normal; subnormal results take _cube_subnormal_f32)
-    small = e.lt(ax, e.c(2.0 ** -26))
-    y = e.sel(small, e.mul(x, e.c(2.0 ** 40)), x)
-    hi = e.mul(y, y)
-    lo = e.fma(y, y, builder.fneg(hi))
+    hi = e.mul(x, x)
+    lo = e.fma(x, x, builder.fneg(hi))
     # |x| >= 2^43 overflows anyway (hi*x alone gives +-inf); there lo*x could overflow to the
     # wrong sign, or be NaN (x*x = inf: lo = -inf; x = inf: 0*inf)
-    loy = e.sel(e.lt(ax, e.c(2.0 ** 43)), e.mul(lo, y), e.c(0.0))
-    r = e.fma(hi, y, loy)
-    r = e.sel(small, e.mul(r, e.c(2.0 ** -120)), r)
-    return e.sel(e.lt(ax, e.c(2.0 ** -42)), _cube_subnormal_f32(e, x), r)
-
-
-def _cube_subnormal_f32(e: Emitter, x):
-    """x**3 for |x| < 2^-42 (a subnormal or zero result), rounded once onto the subnormal grid
-    2^-149: with y = |x| * 2^50 (exact), y^3 = hi*y + lo*y; t = fma(hi, y, 2^24) rounds
-    hi*y to a multiple of 2 (= 2^-149 after scaling back), its remainder d = fma(hi, y,
-    2^24 - t) is exact, and the sign of fma(lo, y, d -+ 1) tells whether the whole remainder
-    d + lo*y passes half a grid step (ties to even)."""
-    b = e.b
-    y = e.mul(e.fabs(x), e.c(2.0 ** 50))
-    hi = e.mul(y, y)
-    lo = e.fma(y, y, b.fneg(hi))
-    big = e.c(2.0 ** 24)
-    t = e.fma(hi, y, big)
-    d = e.fma(hi, y, e.sub(big, t))
-    up = e.fma(lo, y, e.sub(d, e.c(1.0)))
-    dn = e.fma(lo, y, e.add(d, e.c(1.0)))
-    odd = b.trunc(e.bits(t), ir.IntType(1))
-    zero = e.c(0.0)
-    go_up = b.or_(e.gt(up, zero), b.and_(e.eq(up, zero), odd))
-    go_dn = b.or_(e.lt(dn, zero), b.and_(e.eq(dn, zero), odd))
-    t = e.sel(go_up, e.add(t, e.c(2.0)), e.sel(go_dn, e.sub(t, e.c(2.0)), t))
-    n = e.mul(e.sub(t, big), e.c(0.5))                      # exact; 2^-150 is no float32
-    return e.copysign(e.mul(n, e.c(2.0 ** -149)), x)
+    lox = e.sel(e.lt(e.fabs(x), e.c(2.0 ** 43)), e.mul(lo, x), e.c(0.0))
+    return e.fma(hi, x, lox)
 
 
 def power_int_f32(builder: ir.IRBuilder, x: ir.Value, n: int) -> ir.Value:

@@ -160,8 +160,9 @@ def _float_power(fl, args, op):
     n = _constant_exponent(args[1])
     if n is not None and op.dtype.itemsize == 4:
         # x**n for float32 x and a small constant integer n: n = 1, 2, 3 natively in float32
-        # lanes (x**3 correctly rounded: vecmath.cube_f32); other n by squaring in float64
-        # (x*x exact there, further products round at 2^-53, one final rounding to float32).
+        # lanes (x**3 correctly rounded for |x| >= 2^-26: vecmath.cube_f32); other n by
+        # squaring in float64 (x*x exact there, further products round at 2^-53, one final
+        # rounding to float32).
         return vecmath.power_int_f32(fl.builder, args[0], n)
     if n == 2:
         return fl.builder.fmul(args[0], args[0])          # one rounding: exactly pow(x, 2)
