@@ -127,21 +127,7 @@ def _blas_matmul(fl: FunctionLowering, op: Op, a, bv, r) -> None:
     dt = r.type.dtype
     fty = F32 if dt == np.float32 else F64
     gemm = fl.function(BLAS["symbols"][dt], ir.VoidType(), [PTR] * 13)
-    a_shape, b_shape, a_t, b_t, ta, tb = _logical_shapes(fl, op)
-    n, k, m = a_shape[-2], a_shape[-1], b_shape[-1]
-    batch_nd = max(len(a_shape), len(b_shape)) - 2
-    a_batch, b_batch = a_shape[:-2], b_shape[:-2]
-
-    def layout(sizes, static):
-        pad = batch_nd - len(sizes)
-        return [None if d < pad or static[d - pad] == 1 else sizes[d - pad]
-                for d in range(batch_nd)]
-
-    batch_sizes = []
-    for d in range(batch_nd):
-        cands = [s[d - (batch_nd - len(s))] for s, st in ((a_batch, a_t[:-2]), (b_batch, b_t[:-2]))
-                 if d - (batch_nd - len(s)) >= 0 and st[d - (batch_nd - len(s))] != 1]
-        batch_sizes.append(cands[0] if cands else i64(1))
+    n, k, m, ta, tb, batch_sizes, batch_layouts = _geometry(fl, op)
     scalar_out = not r.type.ndim
     dst = fl.alloca(fty) if scalar_out else fl.alloc(r)
     pa, pb = fl.get(a), fl.get(bv)
@@ -177,8 +163,7 @@ def _blas_matmul(fl: FunctionLowering, op: Op, a, bv, r) -> None:
         ec = dst if scalar_out else b.gep(dst, [oo], source_etype=fty, inbounds=True)
         b.call(gemm, [trans_b, trans_a, pm, pn, pk, alpha, eb, ldb, ea, lda, beta, ec, ldc])
 
-    broadcast_loop(b, batch_sizes, [layout(a_batch, a_t[:-2]), layout(b_batch, b_t[:-2]),
-                                    batch_sizes], body)
+    broadcast_loop(b, batch_sizes, batch_layouts, body)
     if scalar_out:
         fl.bind(r, b.load(dst, typ=fty))
 
@@ -195,21 +180,7 @@ def lower_matmul(fl: FunctionLowering, op: Op) -> None:
     add = RULES["add"][dt.kind]
     mul = RULES["multiply"][dt.kind]
     sop = ScalarOp("matmul", (dt, dt), dt)
-    a_shape, b_shape, a_t, b_t, ta, tb = _logical_shapes(fl, op)
-    n, k, m = a_shape[-2], a_shape[-1], b_shape[-1]
-    batch_nd = max(len(a_shape), len(b_shape)) - 2
-    a_batch, b_batch = a_shape[:-2], b_shape[:-2]
-
-    def layout(sizes, static):
-        pad = batch_nd - len(sizes)
-        return [None if d < pad or static[d - pad] == 1 else sizes[d - pad]
-                for d in range(batch_nd)]
-
-    batch_sizes = []
-    for d in range(batch_nd):
-        cands = [s[d - (batch_nd - len(s))] for s, st in ((a_batch, a_t[:-2]), (b_batch, b_t[:-2]))
-                 if d - (batch_nd - len(s)) >= 0 and st[d - (batch_nd - len(s))] != 1]
-        batch_sizes.append(cands[0] if cands else i64(1))
+    n, k, m, ta, tb, batch_sizes, batch_layouts = _geometry(fl, op)
     pa, pb = fl.get(a), fl.get(bv)
     zero = const(dt, 0)
     scalar_out = not r.type.ndim
@@ -233,10 +204,32 @@ def lower_matmul(fl: FunctionLowering, op: Op) -> None:
                     acc = _load(b, dst, dt, at, scalar_out)
                     _store(b, add(fl, [acc, mul(fl, [x, y], sop)], sop), dst, dt, at, scalar_out)
 
-    broadcast_loop(b, batch_sizes, [layout(a_batch, a_t[:-2]), layout(b_batch, b_t[:-2]),
-                                    batch_sizes], body)
+    broadcast_loop(b, batch_sizes, batch_layouts, body)
     if scalar_out:
         fl.bind(r, b.load(dst, typ=fl_type(dt)))
+
+
+def _geometry(fl: FunctionLowering, op: Op):
+    """`(n, k, m, transpose_a, transpose_b, batch_sizes, batch_layouts)` of a matmul: the
+    (n, k) @ (k, m) core, the broadcast batch dimensions, and for `broadcast_loop` the
+    per-operand batch layouts (a, b, out), where a size-1 (broadcast) axis is None."""
+    a_shape, b_shape, a_t, b_t, ta, tb = _logical_shapes(fl, op)
+    n, k, m = a_shape[-2], a_shape[-1], b_shape[-1]
+    batch_nd = max(len(a_shape), len(b_shape)) - 2
+    batches = ((a_shape[:-2], a_t[:-2]), (b_shape[:-2], b_t[:-2]))
+
+    def layout(sizes, static):
+        pad = batch_nd - len(sizes)
+        return [None if d < pad or static[d - pad] == 1 else sizes[d - pad]
+                for d in range(batch_nd)]
+
+    batch_sizes = []
+    for d in range(batch_nd):
+        cands = [s[d - (batch_nd - len(s))] for s, st in batches
+                 if d - (batch_nd - len(s)) >= 0 and st[d - (batch_nd - len(s))] != 1]
+        batch_sizes.append(cands[0] if cands else i64(1))
+    layouts = [layout(*batches[0]), layout(*batches[1]), batch_sizes]
+    return n, k, m, ta, tb, batch_sizes, layouts
 
 
 def _logical_shapes(fl: FunctionLowering, op: Op):
