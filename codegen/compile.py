@@ -9,7 +9,7 @@ import llvmlite.binding as llvm
 
 from ..ir import types as T
 from ..ir.core import Graph
-from . import abi, target
+from . import abi, lutmath, target
 from .lower import lower_graph
 
 
@@ -76,6 +76,12 @@ def optimize(ir_text: str) -> llvm.ModuleRef:
     pto.loop_unrolling = LOOP_UNROLLING
     pb = llvm.create_pass_builder(target.opt_target_machine(), pto)
     pb.getModulePassManager().run(mod, pb)
+    if any(f.name.startswith("fj.lut.") for f in mod.functions):
+        # the vectorizer has replaced table-function calls by their vector variants: inline
+        # those now, so the tables become loop-invariant constants (codegen/lutmath.py)
+        post = llvm.create_new_module_pass_manager()
+        post.add_always_inliner_pass()
+        post.run(mod, pb)
     return mod
 
 
@@ -96,6 +102,7 @@ def compile_graph(graph: Graph, *, fastmath: bool = False,
     tm = target.opt_target_machine()
     module, fl = lower_graph(graph, fastmath=fastmath, boundscheck=boundscheck,
                              triple=tm.triple, data_layout=str(tm.target_data))
+    lutmath.finalize_module(module)
     text = str(module)
     mod = optimize(text)
     return CompiledGraph(fl.fn.name, mod, str(mod), fl.dims_order, fl.print_sites,
