@@ -96,7 +96,9 @@ def load(module: llvm.ModuleRef, name: str, capture: bool = False) -> int | tupl
 
 def load_object(data: bytes, name: str) -> int:
     """Load ELF object code (from the disk cache) and return the address of function `name`."""
+    from ..codegen.lowering.linalg import link_symbols
     with COMPILE_LOCK:
+        link_symbols(data)     # gemm/BLAS entry points it calls (an unresolved one aborts)
         _ENGINE.add_object_file(llvm.ObjectFileRef.from_data(data))
         _ENGINE.finalize_object()
         return _address(name)

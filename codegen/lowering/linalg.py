@@ -1,13 +1,19 @@
 """Lowering of `matmul`: NumPy's gufunc `(n?,k),(k,m?)->(n?,m?)` with broadcast batch axes.
 
-float32/float64 (both operands of the result's dtype) call BLAS `sgemm`/`dgemm`, as NumPy
-does: the function pointers come from SciPy's `scipy.linalg.cython_blas` (its `__pyx_capi__`
-capsules) and are registered with `llvm.add_symbol` as `fj_sgemm`/`fj_dgemm`. Row-major
-C(n,m) = A(n,k) B(k,m) is column-major C^T = B^T A^T, so the call is
-`gemm('N', 'N', m, n, k, 1, B, m, A, k, 0, C, m)`; batched operands loop over the batch.
+float32/float64 (both operands of the result's dtype) call flowjit's own gemm
+(`codegen/gemm`: LLVM IR generated for the host's AVX-512 or AVX2 vectors, compiled once per
+process, registered as `fj_gemm_f32`/`fj_gemm_f64`), a row-major `C = A @ B` that reads a
+transposed operand (`transpose_a`/`transpose_b`) in place. Without AVX2+FMA, or with
+`FLOWJIT_GEMM=blas`, they call BLAS `sgemm`/`dgemm` instead, as NumPy does: NumPy's bundled
+OpenBLAS (`fj_[sd]gemm64`) or SciPy's `cython_blas` capsules (`fj_sgemm`/`fj_dgemm`), both
+registered with `llvm.add_symbol`. Row-major C(n,m) = A(n,k) B(k,m) is column-major
+C^T = B^T A^T, so that call is `gemm('N', 'N', m, n, k, 1, B, m, A, k, 0, C, m)`. Batched
+operands loop over the batch, one gemm per matrix.
 Other dtypes accumulate each output row in i-k-j order (the inner loop runs along contiguous
-rows of `b` and of the output, so it vectorizes without reassociating a float sum). BLAS's
-summation order differs from a loop's: float results agree to rounding, ints exactly.
+rows of `b` and of the output, so it vectorizes without reassociating a float sum). The gemms'
+summation orders differ from a loop's (and from each other's): float results agree to
+rounding, ints exactly. flowjit's gemm sums each element in k order with FMAs, whatever the
+blocking, so its results are deterministic.
 BLAS threads: SciPy's OpenBLAS sizes its own pool (OPENBLAS_NUM_THREADS); flowjit's parallel
 elementwise loops never run while a gemm runs (ops execute one after another).
 """
@@ -29,6 +35,7 @@ import numpy as np
 from ..llvmtypes import F32, F64, I32, I64, I8, PTR
 
 from ...ir.core import Op
+from .. import abi, gemm
 from ..llvmtypes import cast, const, i64, load, store
 from ..loops import broadcast_loop, for_range
 from ..lower import FunctionLowering, lowers
@@ -116,10 +123,50 @@ def blas_available() -> bool:
     return True
 
 
-def _use_blas(a, bv, r) -> bool:
+def _float_gemm(a, bv, r) -> bool:
     dt = r.type.dtype
-    return (dt in BLAS_SYMBOLS and a.type.dtype == dt and bv.type.dtype == dt
-            and blas_available())
+    return dt in BLAS_SYMBOLS and a.type.dtype == dt and bv.type.dtype == dt
+
+
+def _use_blas(a, bv, r) -> bool:
+    return _float_gemm(a, bv, r) and blas_available()
+
+
+def link_symbols(obj: bytes) -> None:
+    """Register the gemm/BLAS symbols that object code `obj` (from the disk cache) calls, so
+    that loading it finds them (MCJIT aborts the process on an unresolved symbol)."""
+    gemm.install_for_object(obj)
+    if b"fj_sgemm" in obj or b"fj_dgemm" in obj:
+        blas_available()
+
+
+def _gemm_matmul(fl: FunctionLowering, op: Op, a, bv, r) -> None:
+    """One call of `fj_gemm_<dtype>` per matrix of the batch (row-major, `codegen/gemm`)."""
+    b = fl.builder
+    dt = r.type.dtype
+    fty = F32 if dt == np.float32 else F64
+    gemm.install(dt)       # the symbol must exist before any engine links this module
+    call = fl.function(gemm.symbol(dt), I64, [I64, I64, I64, PTR, I64, I64, PTR, I64, I64,
+                                               PTR, I64])
+    n, k, m, ta, tb, batch_sizes, batch_layouts = _geometry(fl, op)
+    scalar_out = not r.type.ndim
+    dst = fl.alloca(fty) if scalar_out else fl.alloc(r)
+    pa, pb = fl.get(a), fl.get(bv)
+    # The buffers' row strides: A is (n, k) or, transposed, holds A^T (k, n); B likewise.
+    lda, ldb = (n if ta else k), (k if tb else m)
+    nm, nk, km = b.mul(n, m), b.mul(n, k), b.mul(k, m)
+
+    def body(offsets):
+        ao, bo, oo = (b.mul(offsets[0], nk), b.mul(offsets[1], km), b.mul(offsets[2], nm))
+        ea = b.gep(pa, [ao], source_etype=fty, inbounds=True)
+        eb = b.gep(pb, [bo], source_etype=fty, inbounds=True)
+        ec = dst if scalar_out else b.gep(dst, [oo], source_etype=fty, inbounds=True)
+        status = b.call(call, [n, m, k, ea, lda, i64(int(ta)), eb, ldb, i64(int(tb)), ec, m])
+        fl.check(b.icmp_signed("!=", status, i64(0)), abi.STATUS_MEMORY_ERROR, [status])
+
+    broadcast_loop(b, batch_sizes, batch_layouts, body)
+    if scalar_out:
+        fl.bind(r, b.load(dst, typ=fty))
 
 
 def _blas_matmul(fl: FunctionLowering, op: Op, a, bv, r) -> None:
@@ -172,6 +219,9 @@ def _blas_matmul(fl: FunctionLowering, op: Op, a, bv, r) -> None:
 def lower_matmul(fl: FunctionLowering, op: Op) -> None:
     a, bv = op.operands
     r = op.results[0]
+    if _float_gemm(a, bv, r) and gemm.available(r.type.dtype):
+        _gemm_matmul(fl, op, a, bv, r)
+        return
     if _use_blas(a, bv, r):
         _blas_matmul(fl, op, a, bv, r)
         return

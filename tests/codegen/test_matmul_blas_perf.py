@@ -1,4 +1,5 @@
-"""matmul through BLAS (SciPy's sgemm/dgemm) for float32/float64; the loop for the rest."""
+"""matmul through a gemm (flowjit's own, or BLAS with `FLOWJIT_GEMM=blas`) for float32/float64;
+the loop for the rest."""
 
 import numpy as np
 import pytest
@@ -27,7 +28,8 @@ def test_matmul_matches_numpy(sa, sb, dtype):
 
 
 @pytest.mark.parametrize("dtype,symbol", [(np.float32, "fj_sgemm"), (np.float64, "fj_dgemm")])
-def test_float_matmul_calls_blas(dtype, symbol):
+def test_float_matmul_calls_blas(dtype, symbol, monkeypatch):
+    monkeypatch.setenv("FLOWJIT_GEMM", "blas")
     f = fj.function(lambda x, w, b: np.maximum(x @ w + b, 0))
     x, w, b = np.ones((8, 16), dtype), np.ones((16, 4), dtype), np.ones(4, dtype)
     llvm_ir = f.get_concrete_function(x, w, b).llvm_ir

@@ -1,0 +1,173 @@
+"""The blocked gemm: Goto's loop nest around the micro-kernel, and the exported entry point.
+
+    i64 fj_gemm_<f32|f64>(i64 m, i64 n, i64 k, ptr a, i64 lda, i64 trans_a,
+                          ptr b, i64 ldb, i64 trans_b, ptr c, i64 ldc)
+
+computes the row-major `C (m x n) = A (m x k) @ B (k x n)` (beta = 0): A[i, p] is
+`a[i * lda + p]`, or `a[p * lda + i]` when `trans_a` is non-zero (the buffer holds A^T, the
+`transpose_a` attribute of `matmul`); likewise B[p, j] is `b[p * ldb + j]` or `b[j * ldb + p]`;
+C[i, j] is `c[i * ldc + j]`. Any sizes (0 included: an empty product is a zero matrix), any
+element alignment. Returns 0, or the number of bytes it failed to allocate for its workspace.
+
+Loops (Goto & van de Geijn, "Anatomy of High-Performance Matrix Multiplication", 2008,
+figure 8; BLIS's five loops around the micro-kernel):
+
+    for jc in range(0, n, nc):              # B block columns
+      for pc in range(0, k, kc):            # k blocks; later ones accumulate onto C
+        pack B[pc:pc+kc, jc:jc+nc] -> nr-wide panels      (or read B in place, see below)
+        for ic in range(0, m, mc):
+          pack A[ic:ic+mc, pc:pc+kc] -> rows of stride kc_max
+          for ir in range(0, mc, mr):       # the A micro-panel stays in L1 ...
+            for jr in range(0, nc, nr):     # ... while B panels stream from L2
+              micro-kernel(C[ic+ir:, jc+jr:])
+
+B is read in place (row-major, unit stride along n: the kernel's vector loads are masked at the
+right edge) unless it is transposed or A has more than `PACK_B_MIN_M` rows: packing B costs a
+copy of it per k block, which small products (an RNN step: 32 x 128 @ 128 x 128) do not earn
+back. A is always packed (a cheap row copy, and the kernel then needs no run-time A strides).
+
+The workspace (packed A and B blocks) is cached in one process-wide slot: a call takes it with
+an atomic exchange and puts it back afterwards, so concurrent calls from several threads each
+get a buffer of their own (a call finding the slot empty allocates; the spare is freed). Every
+C element is one FMA chain over k in order, so results do not depend on the blocking.
+"""
+
+from __future__ import annotations
+
+import llvmlite.ir as ir
+
+from ..llvmtypes import I1, I64, I8, PTR, i64
+from .loops import counted
+from .microkernel import emit_microkernel
+from .pack import emit_pack_a, emit_pack_b
+from .params import Blocking
+from .vector import VectorKind
+
+#: Pack B when A has more rows than this (see the module docstring); tuned on Zen 5.
+PACK_B_MIN_M = 64
+
+#: The workspace header (capacity in bytes) takes one cache line; the data follows, 64-aligned.
+HEADER = 64
+
+GEMM_ARGS = [I64, I64, I64, PTR, I64, I64, PTR, I64, I64, PTR, I64]
+
+
+def symbol(cfg: Blocking) -> str:
+    return f"fj_gemm_{cfg.name}"
+
+
+def _imin(b: ir.IRBuilder, x, y):
+    return b.select(b.icmp_signed("<", x, y), x, y)
+
+
+def _round_up(b: ir.IRBuilder, x, q: int):
+    return b.mul(b.sdiv(b.add(x, i64(q - 1)), i64(q)), i64(q))
+
+
+def _workspace(module: ir.Module, cfg: Blocking):
+    """`take(nbytes) -> ptr|null` and `give(ptr)` over the cached-buffer slot."""
+    slot = ir.GlobalVariable(module, PTR, name=f"fj_gemm_{cfg.name}_ws")
+    slot.linkage = "internal"
+    slot.initializer = ir.Constant(PTR, None)
+    slot.align = 64
+    aligned_alloc = module.globals.get("aligned_alloc") or ir.Function(
+        module, ir.FunctionType(PTR, [I64, I64]), name="aligned_alloc")
+    free = module.globals.get("free") or ir.Function(
+        module, ir.FunctionType(ir.VoidType(), [PTR]), name="free")
+
+    def take(b: ir.IRBuilder, nbytes):
+        got = b.atomic_rmw("xchg", slot, ir.Constant(PTR, None), "acquire")
+        have = b.icmp_unsigned("!=", got, ir.Constant(PTR, None))
+        cap = b.select(have, b.load(b.select(have, got, slot), typ=I64), i64(0))
+        big = b.icmp_signed(">=", cap, nbytes)
+        out = b.alloca(PTR)
+        with b.if_else(big) as (reuse, fresh):
+            with reuse:
+                b.store(got, out)
+            with fresh:
+                with b.if_then(have):
+                    b.call(free, [got])
+                total = _round_up(b, b.add(nbytes, i64(HEADER)), 64)
+                p = b.call(aligned_alloc, [i64(64), total])
+                with b.if_then(b.icmp_unsigned("!=", p, ir.Constant(PTR, None))):
+                    b.store(nbytes, p)
+                b.store(p, out)
+        return b.load(out, typ=PTR)
+
+    def give(b: ir.IRBuilder, p):
+        old = b.atomic_rmw("xchg", slot, p, "acq_rel")
+        with b.if_then(b.icmp_unsigned("!=", old, ir.Constant(PTR, None))):
+            b.call(free, [old])
+
+    return take, give
+
+
+def emit_gemm(module: ir.Module, cfg: Blocking, elem: ir.Type) -> ir.Function:
+    """Define the exported `fj_gemm_<cfg.name>` (and its internal kernels) in `module`."""
+    vk = VectorKind(module, elem, cfg.lanes)
+    mr, nr, kc_max = cfg.mr, cfg.nr, cfg.kc
+    kernel = emit_microkernel(module, f"fj_gemm_{cfg.name}_kernel", vk, mr, cfg.nv, kc_max, 1)
+    pack_a = emit_pack_a(module, f"fj_gemm_{cfg.name}_pack_a", vk, mr, kc_max)
+    pack_b = emit_pack_b(module, f"fj_gemm_{cfg.name}_pack_b", vk, cfg.nv)
+    take, give = _workspace(module, cfg)
+
+    fn = ir.Function(module, ir.FunctionType(I64, GEMM_ARGS), name=symbol(cfg))
+    fn.attributes.add("nounwind")
+    m, n, k, a, lda, ta, bp, ldb, tb, c, ldc = fn.args
+    for arg, nm in zip(fn.args, ("m", "n", "k", "a", "lda", "ta", "b", "ldb", "tb", "c", "ldc")):
+        arg.name = nm
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    empty = b.or_(b.icmp_signed("<=", m, i64(0)), b.icmp_signed("<=", n, i64(0)))
+    with b.if_then(empty):
+        b.ret(i64(0))
+    with b.if_then(b.icmp_signed("<=", k, i64(0))):
+        _zero_c(b, vk, m, n, c, ldc)
+        b.ret(i64(0))
+
+    trans_a = b.icmp_signed("!=", ta, i64(0))
+    trans_b = b.icmp_signed("!=", tb, i64(0))
+    packed_b = b.or_(trans_b, b.icmp_signed(">", m, i64(PACK_B_MIN_M)))
+    kc_cap = _imin(b, k, i64(kc_max))
+    a_elems = b.mul(_imin(b, _round_up(b, m, mr), i64(cfg.mc)), i64(kc_max))
+    b_elems = b.select(packed_b, b.mul(_imin(b, _round_up(b, n, nr), i64(cfg.nc)), kc_cap),
+                       i64(0))
+    nbytes = b.mul(b.add(a_elems, b_elems), i64(cfg.itemsize))
+    ws = take(b, nbytes)
+    with b.if_then(b.icmp_unsigned("==", ws, ir.Constant(PTR, None))):
+        b.ret(nbytes)
+    abuf = b.gep(ws, [i64(HEADER)], source_etype=I8)
+    bbuf = vk.at(b, abuf, a_elems)
+
+    with counted(b, 0, n, cfg.nc, "jc") as jc:
+        nc = _imin(b, b.sub(n, jc), i64(cfg.nc))
+        with counted(b, 0, k, kc_max, "pc") as pc:
+            kc = _imin(b, b.sub(k, pc), i64(kc_max))
+            accumulate = b.icmp_signed(">", pc, i64(0))
+            with b.if_then(packed_b):
+                b.call(pack_b, [bbuf, bp, ldb, trans_b, pc, jc, kc, nc])
+            # In place: B[pc, jc] and row stride ldb; packed: panel j at j * kc, stride nr.
+            b_base = b.select(packed_b, bbuf, vk.at(b, bp, b.add(b.mul(pc, ldb), jc)))
+            rsb = b.select(packed_b, i64(nr), ldb)
+            col_step = b.select(packed_b, kc, i64(1))
+            with counted(b, 0, m, cfg.mc, "ic") as ic:
+                mc = _imin(b, b.sub(m, ic), i64(cfg.mc))
+                b.call(pack_a, [abuf, a, lda, trans_a, ic, pc, mc, kc])
+                with counted(b, 0, mc, mr, "ir") as ir_:
+                    a_panel = vk.at(b, abuf, b.mul(ir_, i64(kc_max)))
+                    c_row = b.mul(b.add(ic, ir_), ldc)
+                    m_rem = b.sub(mc, ir_)
+                    with counted(b, 0, nc, nr, "jr") as jr:
+                        b_panel = vk.at(b, b_base, b.mul(jr, col_step))
+                        c_tile = vk.at(b, c, b.add(c_row, b.add(jc, jr)))
+                        b.call(kernel, [kc, a_panel, b_panel, rsb, c_tile, ldc, m_rem,
+                                        b.sub(nc, jr), accumulate])
+    give(b, ws)
+    b.ret(i64(0))
+    return fn
+
+
+def _zero_c(b: ir.IRBuilder, vk: VectorKind, m, n, c, ldc) -> None:
+    with counted(b, 0, m, 1, "zi") as i:
+        row = vk.at(b, c, b.mul(i, ldc))
+        with counted(b, 0, n, vk.lanes, "zj") as j:
+            vk.masked_store(b, vk.zero, vk.at(b, row, j), vk.lane_mask(b, b.sub(n, j)))

@@ -1,0 +1,128 @@
+"""The register-tile kernel: `C[0:mr, 0:nr] (+)= A[0:mr, 0:kc] @ B[0:kc, 0:nr]`.
+
+This is BLIS's micro-kernel (Goto & van de Geijn, "Anatomy of High-Performance Matrix
+Multiplication", ACM TOMS 34(3), 2008, section 4; Van Zee & van de Geijn, "BLIS", TOMS 2015)
+written for row-major C: the `mr x nv` accumulators are `nv` SIMD vectors along a row of C
+(`nr = nv * lanes` columns) for each of `mr` rows. Each step of the k loop loads the `nv`
+vectors of one row of B and, for every row r, broadcasts the scalar A[r, k] and issues `nv`
+FMAs into row r's accumulators: `mr * nv` independent FMA chains hide the FMA latency, and
+every loaded B vector is used `mr` times, every broadcast `nv` times (so the loads stay well
+below the FMA rate). The tile lives in registers for the whole k loop; C is read (only when
+accumulating onto an earlier k block) and written once.
+
+Generated function (internal linkage, one per A panel layout):
+
+    void uk(i64 kc, ptr a, ptr b, i64 rsb, ptr c, i64 ldc, i64 m_rem, i64 n_rem, i1 accumulate)
+
+- `a`: the packed A panel; A[r, k] is at element `r * a_rs + k * a_cs` (compile-time strides:
+  `(kc_max, 1)` for row panels, `(mr, 1)`... see `pack.py`). Rows `>= m_rem` must be readable
+  (packing pads them with zeros), their results are dropped.
+- `b`: B[k, j] at element `k * rsb + j` (a packed panel, `rsb = nr`, or B itself, `rsb = ldb`).
+  Lanes `j >= n_rem` are neither loaded nor stored (masked), so `b` may be the caller's buffer.
+- `c`: C[r, j] at `r * ldc + j`; rows `< m_rem`, columns `< n_rem` are written.
+- `accumulate`: start from C's values (a later k block: the FMA chain of each element simply
+  continues, so the result does not depend on the blocking) instead of zeros.
+
+Summation order: every C element is `fma(A[r,k], B[k,j], acc)` for k = 0, 1, ... in order,
+whatever the tile, blocking or thread: results are deterministic.
+"""
+
+from __future__ import annotations
+
+import llvmlite.ir as ir
+
+from ..llvmtypes import I1, I64, PTR, i64
+from .vector import VectorKind
+
+#: k-loop unroll factor (the loop counter and pointer updates are then amortized over
+#: `UNROLL * mr * nv` FMAs; a remainder loop takes `kc % UNROLL` steps).
+UNROLL = 1
+
+KERNEL_ARGS = [I64, PTR, PTR, I64, PTR, I64, I64, I64, I1]
+
+
+def emit_microkernel(module: ir.Module, name: str, vk: VectorKind, mr: int, nv: int,
+                     a_rs: int, a_cs: int) -> ir.Function:
+    """Define the `mr x (nv * lanes)` kernel `name` whose A panel has element strides
+    `(a_rs, a_cs)` (row, k). Returns the function."""
+    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), KERNEL_ARGS), name=name)
+    fn.linkage = "internal"
+    fn.attributes.add("nounwind")
+    kc, a, bp, rsb, c, ldc, m_rem, n_rem, accumulate = fn.args
+    for arg, nm in zip(fn.args, ("kc", "a", "b", "rsb", "c", "ldc", "m_rem", "n_rem", "acc")):
+        arg.name = nm
+    for p in (a, bp, c):
+        p.add_attribute("noalias")
+
+    entry = fn.append_basic_block("entry")
+    b = ir.IRBuilder(entry)
+    lanes = vk.lanes
+    col_masks = [vk.lane_mask(b, b.sub(n_rem, i64(v * lanes))) for v in range(nv)]
+    rows_ok = [b.icmp_signed(">", m_rem, i64(r)) for r in range(mr)]
+    c_ptrs = [[vk.at(b, c, b.add(b.mul(i64(r), ldc), i64(v * lanes))) for v in range(nv)]
+              for r in range(mr)]
+
+    # Initial tile: C's values when accumulating, zeros otherwise (an all-off mask reads nothing).
+    acc0 = []
+    for r in range(mr):
+        load_row = b.and_(accumulate, rows_ok[r])
+        acc0.append([vk.masked_load(b, c_ptrs[r][v], vk.mask_and(b, col_masks[v], load_row))
+                     for v in range(nv)])
+
+    def step(bb: ir.IRBuilder, pa, pb, acc):
+        """One k step: `nv` B vectors, `mr` broadcasts, `mr * nv` FMAs."""
+        bvec = [vk.masked_load(bb, vk.at(bb, pb, v * lanes), col_masks[v]) for v in range(nv)]
+        out = []
+        for r in range(mr):
+            s = bb.load(vk.at(bb, pa, r * a_rs), typ=vk.elem)
+            sv = vk.splat(bb, s)
+            out.append([vk.fma(bb, sv, bvec[v], acc[r][v]) for v in range(nv)])
+        return out
+
+    def loop(bb: ir.IRBuilder, count, unroll: int, pa0, pb0, acc_in, label: str):
+        """`count` iterations of `unroll` steps each; returns (pa, pb, acc) after it."""
+        pre = bb.block
+        head = fn.append_basic_block(f"{label}.head")
+        body = fn.append_basic_block(f"{label}.body")
+        done = fn.append_basic_block(f"{label}.done")
+        bb.branch(head)
+        bb.position_at_end(head)
+        i = bb.phi(I64, name=f"{label}.i")
+        pa = bb.phi(PTR, name=f"{label}.pa")
+        pb = bb.phi(PTR, name=f"{label}.pb")
+        acc = [[bb.phi(vk.ty) for _ in range(nv)] for _ in range(mr)]
+        i.add_incoming(i64(0), pre)
+        pa.add_incoming(pa0, pre)
+        pb.add_incoming(pb0, pre)
+        for r in range(mr):
+            for v in range(nv):
+                acc[r][v].add_incoming(acc_in[r][v], pre)
+        bb.cbranch(bb.icmp_signed("<", i, count), body, done)
+        bb.position_at_end(body)
+        cur, qa, qb = acc, pa, pb
+        for _ in range(unroll):
+            cur = step(bb, qa, qb, cur)
+            qa = vk.at(bb, qa, a_cs)
+            qb = bb.gep(qb, [rsb], source_etype=vk.elem)
+        i.add_incoming(bb.add(i, i64(1), flags=["nuw", "nsw"]), bb.block)
+        pa.add_incoming(qa, bb.block)
+        pb.add_incoming(qb, bb.block)
+        for r in range(mr):
+            for v in range(nv):
+                acc[r][v].add_incoming(cur[r][v], bb.block)
+        bb.branch(head)
+        bb.position_at_end(done)
+        return pa, pb, acc
+
+    if UNROLL == 1:
+        pa, pb, acc = loop(b, kc, 1, a, bp, acc0, "k")
+    else:
+        main = b.sdiv(kc, i64(UNROLL))
+        pa, pb, acc = loop(b, main, UNROLL, a, bp, acc0, "ku")
+        pa, pb, acc = loop(b, b.sub(kc, b.mul(main, i64(UNROLL))), 1, pa, pb, acc, "k1")
+
+    for r in range(mr):
+        for v in range(nv):
+            vk.masked_store(b, acc[r][v], c_ptrs[r][v], vk.mask_and(b, col_masks[v], rows_ok[r]))
+    b.ret_void()
+    return fn

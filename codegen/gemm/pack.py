@@ -1,0 +1,116 @@
+"""Packing: copies of blocks of A and B in the layout the micro-kernel reads.
+
+Goto & van de Geijn ("Anatomy of High-Performance Matrix Multiplication", 2008, sections 5-6)
+copy a `mc x kc` block of A and a `kc x nc` block of B into contiguous buffers before the
+inner loops: the kernel then streams unit-stride memory (no TLB misses, no cache-set conflicts
+from power-of-two leading dimensions), and the padding of edge panels with zeros lets the
+kernel read whole panels. Both packers here read either operand layout (`trans` = the buffer
+holds the transpose, as the `transpose_a`/`transpose_b` attributes of `matmul` say).
+
+Layouts (element offsets into the buffer):
+- A block (`pack_a`): row-major with the compile-time row stride `kc_max`: A[ic + i, pc + p]
+  at `i * kc_max + p`, for `i < ceil(mc / mr) * mr` (rows past `mc` are zeros). A plain row
+  copy when A is row-major; the micro-kernel then broadcasts from `mr` row streams at constant
+  displacements `r * kc_max` off one pointer.
+- B block (`pack_b`): `nr`-wide column panels, each `kc x nr` row-major: B[pc + p, jc + j] at
+  `(j // nr) * kc * nr + p * nr + j % nr`; columns past `nc` are zeros.
+Generated functions (internal):
+    void pack_a(ptr dst, ptr a, i64 lda, i1 trans, i64 ic, i64 pc, i64 mc, i64 kc)
+    void pack_b(ptr dst, ptr b, i64 ldb, i1 trans, i64 pc, i64 jc, i64 kc, i64 nc)
+"""
+
+from __future__ import annotations
+
+import llvmlite.ir as ir
+
+from ..llvmtypes import I1, I64, PTR, i64
+from .loops import counted
+from .vector import VectorKind
+
+
+def _function(module: ir.Module, name: str, argnames: tuple[str, ...], types: list):
+    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), types), name=name)
+    fn.linkage = "internal"
+    fn.attributes.add("nounwind")
+    for arg, nm in zip(fn.args, argnames):
+        arg.name = nm
+    return fn, ir.IRBuilder(fn.append_basic_block("entry"))
+
+
+def copy_row(b: ir.IRBuilder, vk: VectorKind, dst, src, count) -> None:
+    """`dst[0:count] = src[0:count]`, whole vectors then one masked vector."""
+    lanes = vk.lanes
+    full = b.mul(b.sdiv(count, i64(lanes)), i64(lanes))
+    with counted(b, 0, full, lanes, "cp") as j:
+        vk.store(b, vk.load(b, vk.at(b, src, j)), vk.at(b, dst, j))
+    rest = b.sub(count, full)
+    with b.if_then(b.icmp_signed(">", rest, i64(0))):
+        m = vk.lane_mask(b, rest)
+        vk.masked_store(b, vk.masked_load(b, vk.at(b, src, full), m), vk.at(b, dst, full), m)
+
+
+def zero_row(b: ir.IRBuilder, vk: VectorKind, dst, count) -> None:
+    """`dst[0:count] = 0`."""
+    lanes = vk.lanes
+    with counted(b, 0, count, lanes, "zr") as j:
+        vk.masked_store(b, vk.zero, vk.at(b, dst, j), vk.lane_mask(b, b.sub(count, j)))
+
+
+def emit_pack_a(module: ir.Module, name: str, vk: VectorKind, mr: int, kc_max: int):
+    fn, b = _function(module, name, ("dst", "a", "lda", "trans", "ic", "pc", "mc", "kc"),
+                      [PTR, PTR, I64, I1, I64, I64, I64, I64])
+    dst, a, lda, trans, ic, pc, mc, kc = fn.args
+    with b.if_else(trans) as (is_t, is_n):
+        with is_n:
+            # Row-major A: each row of the block is one contiguous copy.
+            with counted(b, 0, mc, 1, "ar") as i:
+                src = vk.at(b, a, b.add(b.mul(b.add(ic, i), lda), pc))
+                copy_row(b, vk, vk.at(b, dst, b.mul(i, i64(kc_max))), src, kc)
+        with is_t:
+            # The buffer holds A^T (k x m): A[i, p] = a[p * lda + i]. Read along its rows
+            # (contiguous in i), write down the packed block's columns.
+            with counted(b, 0, kc, 1, "tp") as p:
+                row = b.add(b.mul(b.add(pc, p), lda), ic)
+                with counted(b, 0, mc, 1, "ti") as i:
+                    v = b.load(vk.at(b, a, b.add(row, i)), typ=vk.elem)
+                    b.store(v, vk.at(b, dst, b.add(b.mul(i, i64(kc_max)), p)))
+    # Zero rows up to the next multiple of mr (the kernel reads whole panels).
+    padded = b.mul(b.sdiv(b.add(mc, i64(mr - 1)), i64(mr)), i64(mr))
+    with counted(b, mc, padded, 1, "az") as i:
+        zero_row(b, vk, vk.at(b, dst, b.mul(i, i64(kc_max))), kc)
+    b.ret_void()
+    return fn
+
+
+def emit_pack_b(module: ir.Module, name: str, vk: VectorKind, nv: int):
+    fn, b = _function(module, name, ("dst", "b", "ldb", "trans", "pc", "jc", "kc", "nc"),
+                      [PTR, PTR, I64, I1, I64, I64, I64, I64])
+    dst, src, ldb, trans, pc, jc, kc, nc = fn.args
+    nr = nv * vk.lanes
+    with counted(b, 0, nc, nr, "bj") as j:
+        panel = vk.at(b, dst, b.mul(j, kc))           # panel j // nr starts at j * kc
+        width = b.sub(nc, j)                          # columns left (> nr on full panels)
+        with b.if_else(trans) as (is_t, is_n):
+            with is_n:
+                masks = [vk.lane_mask(b, b.sub(width, i64(v * vk.lanes))) for v in range(nv)]
+                with counted(b, 0, kc, 1, "bp") as p:
+                    row = vk.at(b, src, b.add(b.mul(b.add(pc, p), ldb), b.add(jc, j)))
+                    out = vk.at(b, panel, b.mul(p, i64(nr)))
+                    for v in range(nv):
+                        x = vk.masked_load(b, vk.at(b, row, v * vk.lanes), masks[v])
+                        vk.store(b, x, vk.at(b, out, v * vk.lanes))
+            with is_t:
+                # The buffer holds B^T (n x k): B[p, j] = b[j * ldb + p]; each of the panel's
+                # columns is a contiguous run of B^T's row.
+                cols = b.select(b.icmp_signed("<", width, i64(nr)), width, i64(nr))
+                with counted(b, 0, cols, 1, "tj") as jj:
+                    col = vk.at(b, src, b.add(b.mul(b.add(jc, b.add(j, jj)), ldb), pc))
+                    with counted(b, 0, kc, 1, "tk") as p:
+                        v = b.load(vk.at(b, col, p), typ=vk.elem)
+                        b.store(v, vk.at(b, panel, b.add(b.mul(p, i64(nr)), jj)))
+                with counted(b, cols, nr, 1, "tz") as jj:      # zero the padding columns
+                    with counted(b, 0, kc, 1, "tzk") as p:
+                        b.store(ir.Constant(vk.elem, 0.0),
+                                vk.at(b, panel, b.add(b.mul(p, i64(nr)), jj)))
+    b.ret_void()
+    return fn

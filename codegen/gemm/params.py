@@ -1,0 +1,72 @@
+"""Register tiles and cache blocks per instruction set and dtype.
+
+The tile `mr x (nv * lanes)` fills the vector register file with accumulators (BLIS's rule,
+Low et al., "Analytical Modeling Is Enough for High-Performance BLIS", TOMS 2016): AVX-512 has
+32 registers, so 14 x 2 vectors = 28 accumulators + 2 B vectors + 1 broadcast + spare; AVX2
+has 16, so Haswell's classic 6 x 2 = 12 accumulators. `kc` keeps a packed `mr x kc` A micro-
+panel and a `kc x nr` B micro-panel in L1 (48 KB here), `mc x kc` of A in L2, `kc x nc` of B
+in L2/L3 (Goto & van de Geijn 2008, section 6).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from .. import target
+
+
+@dataclasses.dataclass(frozen=True)
+class Blocking:
+    """One gemm configuration: `name` is the dtype's short name (`f32`/`f64`)."""
+    name: str
+    lanes: int      # elements per vector register
+    mr: int         # tile rows (broadcast A values)
+    nv: int         # tile width in vectors (nr = nv * lanes columns)
+    kc: int         # k block (the packed A row stride)
+    mc_target: int  # rows of A per packed block (rounded down to a multiple of mr)
+    nc_target: int  # columns of B per packed block (rounded down to a multiple of nr)
+
+    @property
+    def nr(self) -> int:
+        return self.nv * self.lanes
+
+    @property
+    def mc(self) -> int:
+        return max(self.mr, self.mc_target // self.mr * self.mr)
+
+    @property
+    def nc(self) -> int:
+        # Packed B panels are nr wide: a block must hold whole panels (the buffer's size).
+        return max(self.nr, self.nc_target // self.nr * self.nr)
+
+    @property
+    def itemsize(self) -> int:
+        return 4 if self.name == "f32" else 8
+
+
+def _features() -> set[str]:
+    return {f[1:] for f in target.FEATURES.split(",") if f.startswith("+")}
+
+
+def vector_isa() -> str | None:
+    """`"avx512"` (AVX-512F: 512-bit FMA), `"avx2"` (AVX2 + FMA), or None (no kernel: BLAS)."""
+    feats = _features()
+    if "avx512f" in feats and "fma" in feats:
+        return "avx512"
+    if "avx2" in feats and "fma" in feats:
+        return "avx2"
+    return None
+
+
+_TABLE = {
+    "avx512": {"f32": Blocking("f32", 16, 8, 3, 256, 128, 4096),
+               "f64": Blocking("f64", 8, 14, 2, 256, 126, 2048)},
+    "avx2": {"f32": Blocking("f32", 8, 6, 2, 256, 72, 4096),
+             "f64": Blocking("f64", 4, 6, 2, 256, 72, 2048)},
+}
+
+
+def blocking(name: str, isa: str | None = None) -> Blocking | None:
+    """The configuration for dtype `name` (`"f32"`/`"f64"`) on `isa` (default: the host's)."""
+    isa = isa or vector_isa()
+    return _TABLE.get(isa, {}).get(name) if isa else None
