@@ -89,7 +89,7 @@ TANH_DEGREE = 5
 
 def available() -> bool:
     """True when the host has AVX-512F (`vpermi2ps` on zmm), so the table functions apply."""
-    return "+avx512f" in target.FEATURES.split(",")
+    return target.HAS_AVX512F
 
 
 # -- fitting (how TANH_F32 was made) ----------------------------------------------------------

@@ -14,6 +14,10 @@ TRIPLE: str = llvm.get_process_triple()
 CPU: str = llvm.get_host_cpu_name()
 FEATURES: str = llvm.get_host_cpu_features().flatten()
 
+#: AVX-512F: zmm registers, `vpermi2ps` (codegen/lutmath.py), `vscalefps/pd` (exact ldexp,
+#: codegen/vecmath.py `exp`).
+HAS_AVX512F: bool = "+avx512f" in FEATURES.split(",")
+
 #: Identifies the machine code this process generates (part of any object-cache key).
 MAGIC = (TRIPLE, CPU, FEATURES)
 

@@ -22,6 +22,8 @@ Designs (each function's docstring names its source):
   |x| < 2^20 * pi/2. Beyond that the rule falls back to libm for the lanes that need it (a
   predicated, rarely taken call).
 - `tanh`: musl `tanh.c` formulas (t = expm1(2|x|); t/(t+2) or 1 - 2/(t+2)) without branches.
+- On AVX-512 hosts `exp` scales by `llvm.ldexp` (`vscalefps/pd`, `_exp_ldexp`), and float32
+  `tanh` is table-driven (codegen/lutmath.py).
 - float32: `exp`, `exp2`, `log` run natively in float32 (SLEEF `xexpf` / musl `logf`
   designs, 16 lanes per zmm); the others are computed with the float64 algorithms and rounded
   once to float32 (an error of ~2^-40 relative before that rounding, so the float32 result is
@@ -42,6 +44,8 @@ import math
 from typing import Callable, Sequence
 
 import llvmlite.ir as ir
+
+from . import target
 
 F32, F64 = ir.FloatType(), ir.DoubleType()
 I32, I64 = ir.IntType(32), ir.IntType(64)
@@ -96,6 +100,15 @@ class Emitter:
 
     def fma(self, a, b, c):
         return self.intrinsic("fma", [a, b, c])
+
+    def ldexp(self, x, n):
+        """x * 2^n for an i32 `n`, exactly rounded (`llvm.ldexp`)."""
+        suffix = "f64" if self.f64 else "f32"
+        full = f"llvm.ldexp.{suffix}.i32"
+        fn = self.module.globals.get(full)
+        if fn is None:
+            fn = ir.Function(self.module, ir.FunctionType(self.ty, [self.ty, I32]), name=full)
+        return self.b.call(fn, [x, n])
 
     def rint(self, x):
         return self.intrinsic("rint", [x])
@@ -206,6 +219,8 @@ def _scale(e: Emitter, one_plus_p, p, j):
 
 def exp(e: Emitter, x):
     """e^x. SLEEF `xexp`/`xexpf` reduction and scaling; Taylor expm1 kernel; <= 1 ulp."""
+    if target.HAS_AVX512F:
+        return _exp_ldexp(e, x)
     if e.f64:
         lo, hi, over, under = -1100.0, 1100.0, 709.782712893384, -745.1332191019412
     else:
@@ -216,6 +231,30 @@ def exp(e: Emitter, x):
     r = e.sel(e.gt(x, e.c(over)), e.c(math.inf), r)
     r = e.sel(e.lt(x, e.c(under)), e.c(0.0), r)
     return e.sel(e.isnan(x), x, r)
+
+
+def _exp_ldexp(e: Emitter, x):
+    """`exp` for hosts with an exact vector ldexp (AVX-512 `vscalefps/pd`): the same
+    reduction and polynomial, and 2^j (1 + p) as `llvm.ldexp(1 + p, j)`, which scales exactly
+    and rounds once into subnormals or to inf, so `_scale`'s two paths and the overflow and
+    underflow selects are not needed (same results: 2^j * RN(1 + p) == RN(2^j (1 + p)) in the
+    normal range). j comes from the round-to-nearest-even magic-number addition (the same j
+    as `rint`), whose bits give the integer with no float-to-int conversion, so a NaN input
+    flows through as NaN with no selects at all."""
+    lo, hi = (-1100.0, 1100.0) if e.f64 else (-110.0, 110.0)
+    xc = e.sel(e.lt(x, e.c(lo)), e.c(lo), x)                 # NaN compares false: stays NaN
+    xc = e.sel(e.gt(xc, e.c(hi)), e.c(hi), xc)
+    magic = e.c(1.5 * 2.0 ** e.mant)
+    t = e.add(e.mul(xc, e.c(_INV_LN2)), magic)
+    jf = e.sub(t, magic)
+    j = e.b.sub(e.bits(t), e.bits(magic))
+    if e.f64:
+        j = e.b.trunc(j, I32)
+    l2u, l2l = _LN2[e.f64]
+    f = e.fma(jf, e.c(-l2u), xc)
+    f = e.fma(jf, e.c(-l2l), f)
+    p = _expm1_poly(e, f)
+    return e.ldexp(e.add(p, e.c(1.0)), j)
 
 
 def exp2(e: Emitter, x):
