@@ -84,6 +84,24 @@ def test_pairwise_summation_float32():
     assert_same_as_eager(sums, x, ulps=0)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("n", [0, 1, 7, 8, 9, 15, 127, 128, 129, 136, 255, 256, 257, 1000, 1023,
+                               1024, 1025, 2047, 2048, 2049])
+def test_pairwise_rows_of_static_length(n, dtype):
+    """Static row lengths are summed by unfolded straight-line code (reduction.py
+    `_pairwise_inline`, up to 2048; a call above): bit for bit NumPy's pairwise order, in a
+    plain row sum and inside fused row kernels, on values of mixed magnitudes."""
+    def rows(x):
+        c = x - np.max(x, axis=1, keepdims=True) if x.shape[1] else x
+        return (x.sum(axis=1), c / np.sum(c * c, axis=1, keepdims=True),
+                np.mean(x * x, axis=1))
+
+    rng = np.random.default_rng(n)
+    x = (rng.standard_normal((5, n)) * 10.0 ** rng.integers(-3, 4, (5, n))).astype(dtype)
+    x[4, : n // 2] = -0.0
+    assert_same_as_eager(rows, x, ulps=0)
+
+
 def test_argmax_nan_and_ties():
     def arg(x):
         return np.argmax(x), np.argmin(x), np.argmax(x, axis=1), np.argmin(x, axis=0)
