@@ -16,7 +16,7 @@ figure 8; BLIS's five loops around the micro-kernel):
       for pc in range(0, k, kc):            # k blocks; later ones accumulate onto C
         pack B[pc:pc+kc, jc:jc+nc] -> nr-wide panels      (or read B in place, see below)
         for ic in range(0, m, mc):
-          pack A[ic:ic+mc, pc:pc+kc] -> rows of stride kc_max
+          pack A[ic:ic+mc, pc:pc+kc] -> rows of stride a_stride (kc_max + a line)
           for ir in range(0, mc, mr):       # the A micro-panel stays in L1 ...
             for jr in range(0, nc, nr):     # ... while B panels stream from L2
               micro-kernel(C[ic+ir:, jc+jr:])
@@ -45,6 +45,10 @@ from .vector import VectorKind
 
 #: Pack B when A has more rows than this (see the module docstring); tuned on Zen 5.
 PACK_B_MIN_M = 64
+
+#: Loop order inside a packed A block: B micro-panel outer (BLIS: it stays in L1 while A
+#: micro-panels stream from L2) or A micro-panel outer.
+B_PANEL_OUTER = False
 
 #: The workspace header (capacity in bytes) takes one cache line; the data follows, 64-aligned.
 HEADER = 64
@@ -105,9 +109,9 @@ def _workspace(module: ir.Module, cfg: Blocking):
 def emit_gemm(module: ir.Module, cfg: Blocking, elem: ir.Type) -> ir.Function:
     """Define the exported `fj_gemm_<cfg.name>` (and its internal kernels) in `module`."""
     vk = VectorKind(module, elem, cfg.lanes)
-    mr, nr, kc_max = cfg.mr, cfg.nr, cfg.kc
-    kernel = emit_microkernel(module, f"fj_gemm_{cfg.name}_kernel", vk, mr, cfg.nv, kc_max, 1)
-    pack_a = emit_pack_a(module, f"fj_gemm_{cfg.name}_pack_a", vk, mr, kc_max)
+    mr, nr, kc_max, a_stride = cfg.mr, cfg.nr, cfg.kc, cfg.a_stride
+    kernel = emit_microkernel(module, f"fj_gemm_{cfg.name}_kernel", vk, mr, cfg.nv, a_stride, 1)
+    pack_a = emit_pack_a(module, f"fj_gemm_{cfg.name}_pack_a", vk, mr, a_stride)
     pack_b = emit_pack_b(module, f"fj_gemm_{cfg.name}_pack_b", vk, cfg.nv)
     take, give = _workspace(module, cfg)
 
@@ -128,7 +132,7 @@ def emit_gemm(module: ir.Module, cfg: Blocking, elem: ir.Type) -> ir.Function:
     trans_b = b.icmp_signed("!=", tb, i64(0))
     packed_b = b.or_(trans_b, b.icmp_signed(">", m, i64(PACK_B_MIN_M)))
     kc_cap = _imin(b, k, i64(kc_max))
-    a_elems = b.mul(_imin(b, _round_up(b, m, mr), i64(cfg.mc)), i64(kc_max))
+    a_elems = b.mul(_imin(b, _round_up(b, m, mr), i64(cfg.mc)), i64(a_stride))
     b_elems = b.select(packed_b, b.mul(_imin(b, _round_up(b, n, nr), i64(cfg.nc)), kc_cap),
                        i64(0))
     nbytes = b.mul(b.add(a_elems, b_elems), i64(cfg.itemsize))
@@ -152,15 +156,21 @@ def emit_gemm(module: ir.Module, cfg: Blocking, elem: ir.Type) -> ir.Function:
             with counted(b, 0, m, cfg.mc, "ic") as ic:
                 mc = _imin(b, b.sub(m, ic), i64(cfg.mc))
                 b.call(pack_a, [abuf, a, lda, trans_a, ic, pc, mc, kc])
-                with counted(b, 0, mc, mr, "ir") as ir_:
-                    a_panel = vk.at(b, abuf, b.mul(ir_, i64(kc_max)))
-                    c_row = b.mul(b.add(ic, ir_), ldc)
-                    m_rem = b.sub(mc, ir_)
+                def tile(ir_, jr):
+                    a_panel = vk.at(b, abuf, b.mul(ir_, i64(a_stride)))
+                    b_panel = vk.at(b, b_base, b.mul(jr, col_step))
+                    c_tile = vk.at(b, c, b.add(b.mul(b.add(ic, ir_), ldc), b.add(jc, jr)))
+                    b.call(kernel, [kc, a_panel, b_panel, rsb, c_tile, ldc, b.sub(mc, ir_),
+                                    b.sub(nc, jr), accumulate])
+
+                if B_PANEL_OUTER:
                     with counted(b, 0, nc, nr, "jr") as jr:
-                        b_panel = vk.at(b, b_base, b.mul(jr, col_step))
-                        c_tile = vk.at(b, c, b.add(c_row, b.add(jc, jr)))
-                        b.call(kernel, [kc, a_panel, b_panel, rsb, c_tile, ldc, m_rem,
-                                        b.sub(nc, jr), accumulate])
+                        with counted(b, 0, mc, mr, "ir") as ir_:
+                            tile(ir_, jr)
+                else:
+                    with counted(b, 0, mc, mr, "ir") as ir_:
+                        with counted(b, 0, nc, nr, "jr") as jr:
+                            tile(ir_, jr)
     give(b, ws)
     b.ret(i64(0))
     return fn

@@ -14,9 +14,9 @@ Generated function (internal linkage, one per A panel layout):
 
     void uk(i64 kc, ptr a, ptr b, i64 rsb, ptr c, i64 ldc, i64 m_rem, i64 n_rem, i1 accumulate)
 
-- `a`: the packed A panel; A[r, k] is at element `r * a_rs + k * a_cs` (compile-time strides:
-  `(kc_max, 1)` for row panels, `(mr, 1)`... see `pack.py`). Rows `>= m_rem` must be readable
-  (packing pads them with zeros), their results are dropped.
+- `a`: the packed A panel; A[r, k] is at element `r * a_rs + k * a_cs` (compile-time strides;
+  `pack.py` makes `(stride, 1)` row panels). Rows `>= m_rem` must be readable (packing pads
+  them with zeros), their results are dropped.
 - `b`: B[k, j] at element `k * rsb + j` (a packed panel, `rsb = nr`, or B itself, `rsb = ldb`).
   Lanes `j >= n_rem` are neither loaded nor stored (masked), so `b` may be the caller's buffer.
 - `c`: C[r, j] at `r * ldc + j`; rows `< m_rem`, columns `< n_rem` are written.
@@ -58,16 +58,38 @@ def emit_microkernel(module: ir.Module, name: str, vk: VectorKind, mr: int, nv: 
     b = ir.IRBuilder(entry)
     lanes = vk.lanes
     col_masks = [vk.lane_mask(b, b.sub(n_rem, i64(v * lanes))) for v in range(nv)]
-    rows_ok = [b.icmp_signed(">", m_rem, i64(r)) for r in range(mr)]
-    c_ptrs = [[vk.at(b, c, b.add(b.mul(i64(r), ldc), i64(v * lanes))) for v in range(nv)]
-              for r in range(mr)]
 
-    # Initial tile: C's values when accumulating, zeros otherwise (an all-off mask reads nothing).
+    def c_ptrs(bb: ir.IRBuilder):
+        # Row pointers by repeated addition (no multiplies); recomputed where used, so they
+        # are not live (in general registers) across the k loop.
+        rows, p = [], c
+        for r in range(mr):
+            rows.append([vk.at(bb, p, v * lanes) for v in range(nv)])
+            p = bb.gep(p, [ldc], source_etype=vk.elem)
+        return rows
+
+    # Initial tile: C's values when accumulating onto an earlier k block, else zeros.
+    load_block = fn.append_basic_block("load_c")
+    start = fn.append_basic_block("start")
+    b.cbranch(accumulate, load_block, start)
+    b.position_at_end(load_block)
+    ptrs = c_ptrs(b)
+    loaded = []
+    for r in range(mr):
+        row_ok = b.icmp_signed(">", m_rem, i64(r))
+        loaded.append([vk.masked_load(b, ptrs[r][v], vk.mask_and(b, col_masks[v], row_ok))
+                       for v in range(nv)])
+    b.branch(start)
+    b.position_at_end(start)
     acc0 = []
     for r in range(mr):
-        load_row = b.and_(accumulate, rows_ok[r])
-        acc0.append([vk.masked_load(b, c_ptrs[r][v], vk.mask_and(b, col_masks[v], load_row))
-                     for v in range(nv)])
+        row = []
+        for v in range(nv):
+            phi = b.phi(vk.ty)
+            phi.add_incoming(vk.zero, entry)
+            phi.add_incoming(loaded[r][v], load_block)
+            row.append(phi)
+        acc0.append(row)
 
     def step(bb: ir.IRBuilder, pa, pb, acc):
         """One k step: `nv` B vectors, `mr` broadcasts, `mr * nv` FMAs."""
@@ -121,8 +143,10 @@ def emit_microkernel(module: ir.Module, name: str, vk: VectorKind, mr: int, nv: 
         pa, pb, acc = loop(b, main, UNROLL, a, bp, acc0, "ku")
         pa, pb, acc = loop(b, b.sub(kc, b.mul(main, i64(UNROLL))), 1, pa, pb, acc, "k1")
 
+    ptrs = c_ptrs(b)
     for r in range(mr):
+        row_ok = b.icmp_signed(">", m_rem, i64(r))
         for v in range(nv):
-            vk.masked_store(b, acc[r][v], c_ptrs[r][v], vk.mask_and(b, col_masks[v], rows_ok[r]))
+            vk.masked_store(b, acc[r][v], ptrs[r][v], vk.mask_and(b, col_masks[v], row_ok))
     b.ret_void()
     return fn

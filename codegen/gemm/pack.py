@@ -8,10 +8,10 @@ kernel read whole panels. Both packers here read either operand layout (`trans` 
 holds the transpose, as the `transpose_a`/`transpose_b` attributes of `matmul` say).
 
 Layouts (element offsets into the buffer):
-- A block (`pack_a`): row-major with the compile-time row stride `kc_max`: A[ic + i, pc + p]
-  at `i * kc_max + p`, for `i < ceil(mc / mr) * mr` (rows past `mc` are zeros). A plain row
-  copy when A is row-major; the micro-kernel then broadcasts from `mr` row streams at constant
-  displacements `r * kc_max` off one pointer.
+- A block (`pack_a`): row-major with the compile-time row stride `stride` (>= kc):
+  A[ic + i, pc + p] at `i * stride + p`, for `i < ceil(mc / mr) * mr` (rows past `mc` are
+  zeros). A plain row copy when A is row-major; the micro-kernel then broadcasts from `mr` row
+  streams at constant displacements `r * stride` off one pointer.
 - B block (`pack_b`): `nr`-wide column panels, each `kc x nr` row-major: B[pc + p, jc + j] at
   `(j // nr) * kc * nr + p * nr + j % nr`; columns past `nc` are zeros.
 Generated functions (internal):
@@ -56,7 +56,7 @@ def zero_row(b: ir.IRBuilder, vk: VectorKind, dst, count) -> None:
         vk.masked_store(b, vk.zero, vk.at(b, dst, j), vk.lane_mask(b, b.sub(count, j)))
 
 
-def emit_pack_a(module: ir.Module, name: str, vk: VectorKind, mr: int, kc_max: int):
+def emit_pack_a(module: ir.Module, name: str, vk: VectorKind, mr: int, stride: int):
     fn, b = _function(module, name, ("dst", "a", "lda", "trans", "ic", "pc", "mc", "kc"),
                       [PTR, PTR, I64, I1, I64, I64, I64, I64])
     dst, a, lda, trans, ic, pc, mc, kc = fn.args
@@ -65,7 +65,7 @@ def emit_pack_a(module: ir.Module, name: str, vk: VectorKind, mr: int, kc_max: i
             # Row-major A: each row of the block is one contiguous copy.
             with counted(b, 0, mc, 1, "ar") as i:
                 src = vk.at(b, a, b.add(b.mul(b.add(ic, i), lda), pc))
-                copy_row(b, vk, vk.at(b, dst, b.mul(i, i64(kc_max))), src, kc)
+                copy_row(b, vk, vk.at(b, dst, b.mul(i, i64(stride))), src, kc)
         with is_t:
             # The buffer holds A^T (k x m): A[i, p] = a[p * lda + i]. Read along its rows
             # (contiguous in i), write down the packed block's columns.
@@ -73,11 +73,11 @@ def emit_pack_a(module: ir.Module, name: str, vk: VectorKind, mr: int, kc_max: i
                 row = b.add(b.mul(b.add(pc, p), lda), ic)
                 with counted(b, 0, mc, 1, "ti") as i:
                     v = b.load(vk.at(b, a, b.add(row, i)), typ=vk.elem)
-                    b.store(v, vk.at(b, dst, b.add(b.mul(i, i64(kc_max)), p)))
+                    b.store(v, vk.at(b, dst, b.add(b.mul(i, i64(stride)), p)))
     # Zero rows up to the next multiple of mr (the kernel reads whole panels).
     padded = b.mul(b.sdiv(b.add(mc, i64(mr - 1)), i64(mr)), i64(mr))
     with counted(b, mc, padded, 1, "az") as i:
-        zero_row(b, vk, vk.at(b, dst, b.mul(i, i64(kc_max))), kc)
+        zero_row(b, vk, vk.at(b, dst, b.mul(i, i64(stride))), kc)
     b.ret_void()
     return fn
 

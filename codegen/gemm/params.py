@@ -2,10 +2,13 @@
 
 The tile `mr x (nv * lanes)` fills the vector register file with accumulators (BLIS's rule,
 Low et al., "Analytical Modeling Is Enough for High-Performance BLIS", TOMS 2016): AVX-512 has
-32 registers, so 14 x 2 vectors = 28 accumulators + 2 B vectors + 1 broadcast + spare; AVX2
-has 16, so Haswell's classic 6 x 2 = 12 accumulators. `kc` keeps a packed `mr x kc` A micro-
-panel and a `kc x nr` B micro-panel in L1 (48 KB here), `mc x kc` of A in L2, `kc x nc` of B
-in L2/L3 (Goto & van de Geijn 2008, section 6).
+32 registers; 11 x 2 vectors = 22 accumulators + 2 B vectors + broadcasts. 11 rather than the
+14 that fit: a 32- or 64-row product (an RNN batch) wastes 3% of a last tile instead of 24%,
+and measured on Zen 5 the 512^3 product runs as fast (97% of the FMA peak) as with 14 x 2 or
+8 x 3. AVX2 has 16 registers, so Haswell's classic 6 x 2 = 12 accumulators. `kc` keeps the
+`mr x kc` A micro-panel and a `kc x nr` B micro-panel in L1 (48 KB here), `mc x kc` of A in
+L2, `kc x nc` of B in L2/L3 (Goto & van de Geijn 2008, section 6); measured: kc 256 beats
+128/384/512, mc 132 beats 66/264.
 """
 
 from __future__ import annotations
@@ -43,6 +46,13 @@ class Blocking:
     def itemsize(self) -> int:
         return 4 if self.name == "f32" else 8
 
+    @property
+    def a_stride(self) -> int:
+        """Row stride (elements) of a packed A block: kc plus one cache line, so that the rows
+        (read together, one broadcast each per k step) do not all map to the same few L1 sets
+        as a power-of-two stride would (measured: 20000x8 @ 8x16 float64 100 -> 75 us)."""
+        return self.kc + 64 // self.itemsize
+
 
 def _features() -> set[str]:
     return {f[1:] for f in target.FEATURES.split(",") if f.startswith("+")}
@@ -59,8 +69,8 @@ def vector_isa() -> str | None:
 
 
 _TABLE = {
-    "avx512": {"f32": Blocking("f32", 16, 8, 3, 256, 128, 4096),
-               "f64": Blocking("f64", 8, 14, 2, 256, 126, 2048)},
+    "avx512": {"f32": Blocking("f32", 16, 11, 2, 256, 132, 4096),
+               "f64": Blocking("f64", 8, 11, 2, 256, 132, 2048)},
     "avx2": {"f32": Blocking("f32", 8, 6, 2, 256, 72, 4096),
              "f64": Blocking("f64", 4, 6, 2, 256, 72, 2048)},
 }
