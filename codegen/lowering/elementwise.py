@@ -68,7 +68,7 @@ def emit_elementwise(fl: FunctionLowering, operands: Sequence[Value], results: S
             r.type.shape == out_type.shape for r in results):
         # Fast path: one flat loop over contiguous buffers of the same shape.
         def flat(start, end):
-            with for_range(b, end, start=start) as i:
+            with for_range(b, end, start=start, interleave=True) as i:
                 compute({**{v: i for v in arrays}, None: i})
 
         parallel.emit_parallel_for(fl, fl.size(out_type), item_bytes, flat,
@@ -87,7 +87,8 @@ def emit_elementwise(fl: FunctionLowering, operands: Sequence[Value], results: S
         b.mul(row, ir.Constant(row.type, item_bytes))
     parallel.emit_parallel_for(
         fl, full[0], row_bytes,
-        lambda start, end: broadcast_loop(b, full, layouts, at, outer=(start, end)),
+        lambda start, end: broadcast_loop(b, full, layouts, at, outer=(start, end),
+                                          interleave=True),
         align=parallel.ELEMENT_ALIGN if out_type.ndim == 1 else 1)
 
 

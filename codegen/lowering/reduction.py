@@ -528,7 +528,7 @@ def lower_reduction_kernel(fl: FunctionLowering, op: Op) -> None:
                     acc = o.results[0].type.dtype
                     b.store(_identity(o.name, acc), acc_slots[o])
             strided_loop(b, inner, [st[3][n - k:] for st in streams], outer_off,
-                         lambda off, ph=ph: phase_body(ph, off))
+                         lambda off, ph=ph: phase_body(ph, off), interleave=True)
             for o in reds:
                 if red_phase[o] != ph:
                     continue
