@@ -42,7 +42,7 @@ import llvmlite.ir as ir
 from ..llvmtypes import I1, I64, I8, PTR, i64
 from .loops import counted
 from .microkernel import emit_microkernel
-from .pack import emit_pack_a, emit_pack_b
+from .pack import emit_pack_a, emit_pack_b, emit_transpose
 from .params import Blocking
 from .vector import VectorKind
 
@@ -117,8 +117,9 @@ def emit_gemm(module: ir.Module, cfg: Blocking, elem: ir.Type) -> ir.Function:
     vk = VectorKind(module, elem, cfg.lanes)
     mr, nr, kc_max, a_stride = cfg.mr, cfg.nr, cfg.kc, cfg.a_stride
     kernel = emit_microkernel(module, f"fj_gemm_{cfg.name}_kernel", vk, mr, cfg.nv, a_stride, 1)
-    pack_a = emit_pack_a(module, f"fj_gemm_{cfg.name}_pack_a", vk, mr, a_stride)
-    pack_b = emit_pack_b(module, f"fj_gemm_{cfg.name}_pack_b", vk, cfg.nv)
+    transpose = emit_transpose(module, f"fj_gemm_{cfg.name}_transpose", vk)
+    pack_a = emit_pack_a(module, f"fj_gemm_{cfg.name}_pack_a", vk, mr, a_stride, transpose)
+    pack_b = emit_pack_b(module, f"fj_gemm_{cfg.name}_pack_b", vk, cfg.nv, transpose)
     take, give = _workspace(module, cfg)
 
     fn = ir.Function(module, ir.FunctionType(I64, GEMM_ARGS), name=symbol(cfg))

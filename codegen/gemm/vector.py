@@ -34,6 +34,9 @@ class VectorKind:
                                     [PTR, I32, self.mask_ty, self.ty])
         self._mstore = self._declare(f"llvm.masked.store.{suffix}.p0", ir.VoidType(),
                                      [self.ty, PTR, I32, self.mask_ty])
+        self.ptr_vec = ir.VectorType(PTR, lanes)
+        self._gather = self._declare(f"llvm.masked.gather.{suffix}.v{lanes}p0", self.ty,
+                                     [self.ptr_vec, I32, self.mask_ty, self.ty])
 
     def _declare(self, name: str, ret: ir.Type, args: list) -> ir.Function:
         fn = self.module.globals.get(name)
@@ -68,6 +71,12 @@ class VectorKind:
         bits = b.sub(b.shl(i64(1), c), i64(1))
         return b.bitcast(b.trunc(bits, ir.IntType(self.lanes)), self.mask_ty)
 
+    def splat_i64(self, b: ir.IRBuilder, scalar: ir.Value) -> ir.Value:
+        ty = ir.VectorType(I64, self.lanes)
+        v = b.insert_element(ir.Constant(ty, ir.Undefined), scalar, ir.Constant(I32, 0))
+        return b.shuffle_vector(v, ir.Constant(ty, ir.Undefined),
+                                ir.Constant(ir.VectorType(I32, self.lanes), [0] * self.lanes))
+
     def mask_and(self, b: ir.IRBuilder, mask: ir.Value, flag: ir.Value) -> ir.Value:
         """`mask` where the scalar i1 `flag` holds, else no lanes."""
         return b.select(flag, mask, ir.Constant(self.mask_ty, None))
@@ -81,6 +90,13 @@ class VectorKind:
     def masked_load(self, b: ir.IRBuilder, p: ir.Value, mask: ir.Value) -> ir.Value:
         """The lanes of `mask` from memory, zeros elsewhere."""
         return b.call(self._mload, [p, ir.Constant(I32, self.size), mask, self.zero])
+
+    def gather(self, b: ir.IRBuilder, base: ir.Value, offsets: ir.Value, mask: ir.Value):
+        """The elements `base[offsets[l]]` of the lanes of `mask` (`offsets`: <lanes x i64>),
+        zeros elsewhere; masked-off lanes are not read."""
+        ptrs = b.gep(base, [offsets], source_etype=self.elem)
+        ptrs.type = self.ptr_vec     # llvmlite types a GEP by its base; this one is a vector
+        return b.call(self._gather, [ptrs, ir.Constant(I32, self.size), mask, self.zero])
 
     def masked_store(self, b: ir.IRBuilder, v: ir.Value, p: ir.Value, mask: ir.Value) -> None:
         b.call(self._mstore, [v, p, ir.Constant(I32, self.size), mask])
