@@ -3,8 +3,9 @@
 Goto's algorithm as BLIS structures it (Goto & van de Geijn, "Anatomy of High-Performance
 Matrix Multiplication", ACM TOMS 2008; Van Zee & van de Geijn, "BLIS", ACM TOMS 2015): a
 register-tile micro-kernel (`microkernel.py`), packing of A and B blocks (`pack.py`), the
-cache-blocked loops and the entry point (`driver.py`), the tile and block sizes per ISA
-(`params.py`), and the once-per-process compile (`build.py`).
+cache-blocked loops (`driver.py`), the split of large products over the thread pool
+(`split.py`), the tile and block sizes per ISA (`params.py`), and the once-per-process compile
+(`build.py`).
 
 Entry points (registered with `llvm.add_symbol`, so every engine and cached object links them):
 

@@ -17,7 +17,7 @@ import llvmlite.ir as ir
 
 from .. import target
 from ..llvmtypes import F32, F64
-from . import driver, params
+from . import driver, params, split
 
 _lock = threading.Lock()
 _engines: dict[str, object] = {}      # dtype name -> engine (never freed)
@@ -26,15 +26,16 @@ _addresses: dict[str, int] = {}       # dtype name -> entry address
 COMPILE_SECONDS: dict[str, float] = {}
 
 
-def module_ir(name: str, isa: str | None = None) -> str:
-    """The LLVM IR text of the gemm module for dtype `name` (`"f32"`/`"f64"`)."""
+def module_ir(name: str, isa: str | None = None, threaded: bool = False) -> str:
+    """The LLVM IR text of the gemm module for dtype `name` (`"f32"`/`"f64"`); `threaded`:
+    large products use the thread pool (`split.py`)."""
     cfg = params.blocking(name, isa)
     if cfg is None:
         raise RuntimeError(f"flowjit: no gemm kernel for {name} on this CPU")
     module = ir.Module(name=f"fj_gemm_{name}")
     module.triple = target.TRIPLE
     module.data_layout = target.data_layout()
-    driver.emit_gemm(module, cfg, F32 if name == "f32" else F64)
+    driver.emit_gemm(module, cfg, F32 if name == "f32" else F64, threaded)
     return str(module)
 
 
@@ -53,11 +54,12 @@ def _optimize(mod: llvm.ModuleRef) -> None:
     generator's own IR passes (loop strength reduction, CodeGenPrepare) still run at -O3."""
 
 
-def compile_module(name: str, isa: str | None = None, cpu: str | None = None):
+def compile_module(name: str, isa: str | None = None, cpu: str | None = None,
+                   threaded: bool = False):
     """`(engine, address of fj_gemm_<name>)` for a fresh compile of the `name` module for `isa`
     (default: the host's) and LLVM CPU `cpu` (default: the host). Nothing is registered; keep
-    the engine alive while calling."""
-    mod = llvm.parse_assembly(module_ir(name, isa))
+    the engine alive while calling. `threaded` needs `pool_threads()` first."""
+    mod = llvm.parse_assembly(module_ir(name, isa, threaded))
     mod.verify()
     _optimize(mod)
     engine = llvm.create_mcjit_compiler(mod, _target_machine(cpu))   # owns mod and the tm
@@ -69,13 +71,24 @@ def compile_module(name: str, isa: str | None = None, cpu: str | None = None):
     return engine, addr
 
 
+def pool_threads() -> bool:
+    """Start the thread pool and register its thread count as `fj_pool_threads` for the gemm's
+    split (`split.py`); False where there is no native pool (the gemm then stays serial)."""
+    from .. import parallel
+    parallel.install_pool()
+    if parallel._engine is None or not parallel._threads_addr:
+        return False
+    llvm.add_symbol(split.POOL_THREADS, parallel._threads_addr)
+    return True
+
+
 def install(name: str) -> int:
     """Compile the `name` module if needed, register `fj_gemm_<name>`; return its address."""
     with _lock:
         if name in _addresses:
             return _addresses[name]
         t0 = time.perf_counter()
-        engine, addr = compile_module(name)
+        engine, addr = compile_module(name, threaded=pool_threads())
         llvm.add_symbol(f"fj_gemm_{name}", addr)
         _engines[name] = engine
         _addresses[name] = addr

@@ -40,6 +40,7 @@ from __future__ import annotations
 import llvmlite.ir as ir
 
 from ..llvmtypes import I1, I64, I8, PTR, i64
+from . import split
 from .loops import counted
 from .microkernel import emit_microkernel
 from .pack import emit_pack_a, emit_pack_b, emit_transpose
@@ -55,6 +56,9 @@ PACK_B_MIN_M = 64
 #: Loop order inside a packed A block: B micro-panel outer (BLIS: it stays in L1 while A
 #: micro-panels stream from L2) or A micro-panel outer.
 B_PANEL_OUTER = False
+
+#: Cached workspaces (see `_workspace`): one per thread that may run a product at once.
+WORKSPACE_SLOTS = 4
 
 #: The workspace header (capacity in bytes) takes one cache line; the data follows, 64-aligned.
 HEADER = 64
@@ -75,45 +79,69 @@ def _round_up(b: ir.IRBuilder, x, q: int):
 
 
 def _workspace(module: ir.Module, cfg: Blocking):
-    """`take(nbytes) -> ptr|null` and `give(ptr)` over the cached-buffer slot."""
-    slot = ir.GlobalVariable(module, PTR, name=f"fj_gemm_{cfg.name}_ws")
-    slot.linkage = "internal"
-    slot.initializer = ir.Constant(PTR, None)
-    slot.align = 64
+    """`take(nbytes) -> ptr|null` and `give(ptr)` over `WORKSPACE_SLOTS` cached buffers.
+
+    take: the first non-empty slot is emptied with an atomic exchange (a buffer too small is
+    freed and replaced); give: the buffer goes back into the first empty slot (compare-and-
+    swap), or is freed when all are full. Concurrent calls (Python threads, or the parts of
+    a multi-threaded product) thus each own a buffer, and steady-state calls allocate nothing.
+    """
+    slots = ir.GlobalVariable(module, ir.ArrayType(PTR, WORKSPACE_SLOTS),
+                              name=f"fj_gemm_{cfg.name}_ws")
+    slots.linkage = "internal"
+    slots.initializer = ir.Constant(ir.ArrayType(PTR, WORKSPACE_SLOTS), None)
+    slots.align = 64
     aligned_alloc = module.globals.get("aligned_alloc") or ir.Function(
         module, ir.FunctionType(PTR, [I64, I64]), name="aligned_alloc")
     free = module.globals.get("free") or ir.Function(
         module, ir.FunctionType(ir.VoidType(), [PTR]), name="free")
+    null = ir.Constant(PTR, None)
+
+    def slot(b, s):
+        return b.gep(slots, [i64(0), i64(s)], source_etype=slots.value_type)
 
     def take(b: ir.IRBuilder, nbytes):
-        got = b.atomic_rmw("xchg", slot, ir.Constant(PTR, None), "acquire")
-        have = b.icmp_unsigned("!=", got, ir.Constant(PTR, None))
-        cap = b.select(have, b.load(b.select(have, got, slot), typ=I64), i64(0))
-        big = b.icmp_signed(">=", cap, nbytes)
         out = b.alloca(PTR)
-        with b.if_else(big) as (reuse, fresh):
-            with reuse:
-                b.store(got, out)
-            with fresh:
-                with b.if_then(have):
-                    b.call(free, [got])
-                total = _round_up(b, b.add(nbytes, i64(HEADER)), 64)
-                p = b.call(aligned_alloc, [i64(64), total])
-                with b.if_then(b.icmp_unsigned("!=", p, ir.Constant(PTR, None))):
-                    b.store(nbytes, p)
-                b.store(p, out)
+        b.store(null, out)
+        for s in range(WORKSPACE_SLOTS):
+            with b.if_then(b.icmp_unsigned("==", b.load(out, typ=PTR), null)):
+                b.store(b.atomic_rmw("xchg", slot(b, s), null, "acquire"), out)
+        got = b.load(out, typ=PTR)
+        have = b.icmp_unsigned("!=", got, null)
+        with b.if_then(have):
+            with b.if_then(b.icmp_signed("<", b.load(got, typ=I64), nbytes)):
+                b.call(free, [got])
+                b.store(null, out)
+        with b.if_then(b.icmp_unsigned("==", b.load(out, typ=PTR), null)):
+            total = _round_up(b, b.add(nbytes, i64(HEADER)), 64)
+            p = b.call(aligned_alloc, [i64(64), total])
+            with b.if_then(b.icmp_unsigned("!=", p, null)):
+                b.store(nbytes, p)          # the header: capacity in bytes
+            b.store(p, out)
         return b.load(out, typ=PTR)
 
     def give(b: ir.IRBuilder, p):
-        old = b.atomic_rmw("xchg", slot, p, "acq_rel")
-        with b.if_then(b.icmp_unsigned("!=", old, ir.Constant(PTR, None))):
-            b.call(free, [old])
+        kept = b.alloca(I1)
+        b.store(ir.Constant(I1, 0), kept)
+        for s in range(WORKSPACE_SLOTS):
+            with b.if_then(b.not_(b.load(kept, typ=I1))):
+                pair = b.cmpxchg(slot(b, s), null, p, "acq_rel", "monotonic")
+                b.store(b.extract_value(pair, 1), kept)
+        with b.if_then(b.not_(b.load(kept, typ=I1))):
+            b.call(free, [p])
 
     return take, give
 
 
-def emit_gemm(module: ir.Module, cfg: Blocking, elem: ir.Type) -> ir.Function:
-    """Define the exported `fj_gemm_<cfg.name>` (and its internal kernels) in `module`."""
+def emit_gemm(module: ir.Module, cfg: Blocking, elem: ir.Type, threaded: bool) -> ir.Function:
+    """Define the exported `fj_gemm_<cfg.name>` (and its internal functions) in `module`;
+    `threaded`: large products split over the thread pool (`split.py`)."""
+    serial = emit_serial(module, cfg, elem)
+    return split.emit_entry(module, symbol(cfg), serial, cfg, threaded)
+
+
+def emit_serial(module: ir.Module, cfg: Blocking, elem: ir.Type) -> ir.Function:
+    """The one-thread gemm `fj_gemm_<name>_serial` (internal; the entry point's signature)."""
     vk = VectorKind(module, elem, cfg.lanes)
     mr, nr, kc_max, a_stride = cfg.mr, cfg.nr, cfg.kc, cfg.a_stride
     kernel = emit_microkernel(module, f"fj_gemm_{cfg.name}_kernel", vk, mr, cfg.nv, a_stride, 1)
@@ -122,7 +150,8 @@ def emit_gemm(module: ir.Module, cfg: Blocking, elem: ir.Type) -> ir.Function:
     pack_b = emit_pack_b(module, f"fj_gemm_{cfg.name}_pack_b", vk, cfg.nv, transpose)
     take, give = _workspace(module, cfg)
 
-    fn = ir.Function(module, ir.FunctionType(I64, GEMM_ARGS), name=symbol(cfg))
+    fn = ir.Function(module, ir.FunctionType(I64, GEMM_ARGS), name=f"{symbol(cfg)}_serial")
+    fn.linkage = "internal"
     fn.attributes.add("nounwind")
     m, n, k, a, lda, ta, bp, ldb, tb, c, ldc = fn.args
     for arg, nm in zip(fn.args, ("m", "n", "k", "a", "lda", "ta", "b", "ldb", "tb", "c", "ldc")):

@@ -13,7 +13,8 @@ Other dtypes accumulate each output row in i-k-j order (the inner loop runs alon
 rows of `b` and of the output, so it vectorizes without reassociating a float sum). The gemms'
 summation orders differ from a loop's (and from each other's): float results agree to
 rounding, ints exactly. flowjit's gemm sums each element in k order with FMAs, whatever the
-blocking, so its results are deterministic.
+blocking or thread count (large products run on flowjit's thread pool), so its results are
+deterministic.
 BLAS threads: SciPy's OpenBLAS sizes its own pool (OPENBLAS_NUM_THREADS); flowjit's parallel
 elementwise loops never run while a gemm runs (ops execute one after another).
 """
