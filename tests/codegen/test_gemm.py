@@ -332,6 +332,30 @@ def test_avx2_kernel_uses_ymm_fmas():
     assert not re.search(r"zmm", asm)
 
 
+@pytest.mark.parametrize("gemm_env", ["", "blas"])
+def test_disk_cached_matmul_links_its_gemm(tmp_path, gemm_env):
+    """A new process loading a cached object that calls fj_gemm_* (or BLAS) registers that
+    symbol first (an unresolved symbol would abort the process in MCJIT)."""
+    script = tmp_path / "cached_mm.py"
+    script.write_text(
+        "import numpy as np, flowjit as fj\n"
+        "@fj.function(cache=True)\n"
+        "def mm(x, y):\n"
+        "    return x @ y\n"
+        "a = np.arange(12, dtype=np.float32).reshape(3, 4)\n"
+        "b = np.arange(8, dtype=np.float64).reshape(4, 2)\n"
+        "assert np.array_equal(mm(a, a.T.copy()), a @ a.T)\n"
+        "assert np.array_equal(mm(b.T.copy(), b), b.T @ b)\n"
+        "print(mm.get_concrete_function(a, a.T.copy())._compiled.entry_name)\n")
+    env = dict(os.environ, FLOWJIT_CACHE_DIR=str(tmp_path / "cache"), FLOWJIT_GEMM=gemm_env)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(fj.__file__)))
+    runs = [subprocess.run([sys.executable, str(script)], cwd=root, env=env, capture_output=True,
+                           text=True, timeout=300) for _ in range(2)]
+    for run in runs:
+        assert run.returncode == 0, run.stderr[-2000:]
+    assert "fj_cached_" in runs[1].stdout
+
+
 def test_blas_when_asked(monkeypatch):
     monkeypatch.setenv("FLOWJIT_GEMM", "blas")
     f = fj.function(lambda x, y: x @ y)
