@@ -80,12 +80,14 @@ def test_matmul_matches_numpy(m, k, n, dtype):
     a = RNG.standard_normal((m, k)).astype(dtype)
     b = RNG.standard_normal((k, n)).astype(dtype)
     f = fj.function(lambda x, y: x @ y)
-    assert f"@{gemm.symbol(dtype)}(" in f.get_concrete_function(a, b).llvm_ir
+    ir_text = f.get_concrete_function(a, b).llvm_ir
+    # Matrix-vector products (one row on the left, one column on the right) call BLAS.
+    assert (f"@{gemm.symbol(dtype)}(" in ir_text) == (m != 1 and n != 1)
     _check(f(a, b), a, b)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("m,k,n", [(1, 1, 1), (5, 17, 15), (33, 70, 29), (130, 129, 131)])
+@pytest.mark.parametrize("m,k,n", [(2, 1, 2), (5, 17, 15), (33, 70, 29), (130, 129, 131)])
 def test_transposed_operands(m, k, n, dtype):
     at = RNG.standard_normal((k, m)).astype(dtype)     # A^T
     bt = RNG.standard_normal((n, k)).astype(dtype)     # B^T
