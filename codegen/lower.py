@@ -3,8 +3,8 @@
 Values: a 0-d IR value lives in an SSA register (bool as `i1`); an array is a pointer to a
 C-contiguous buffer whose shape is known from its type (static ints, or `Dim`s loaded from the
 ABI's dimension array at entry). Memory: every intermediate array is `malloc`ed by the op that
-defines it and owned by the region being lowered, which frees it after its last use (or at
-region exit). Values leaving a region (yields of `cond`/`while_loop`) transfer ownership to the
+defines it (`fj_buffer_alloc`, codegen/buffers.py) and owned by the region being lowered, which
+frees it after its last use (or at region exit). Values leaving a region (yields of `cond`/`while_loop`) transfer ownership to the
 enclosing region when the region owns them, and are copied otherwise. Graph outputs that are
 computed by top-level ops are written straight into the caller's output buffers.
 """
@@ -251,11 +251,19 @@ class FunctionLowering:
         flags = self.flags if fast else ()
         return self.builder.call(fn, list(args), fastmath=flags)
 
-    def malloc(self, nbytes: ir.Value) -> ir.Value:
-        """`malloc(nbytes)`; a NULL result for a non-zero size returns STATUS_MEMORY_ERROR."""
-        fn = self._functions.get("malloc")
+    def malloc(self, nbytes: ir.Value, array: bool = False) -> ir.Value:
+        """`malloc(nbytes)`, or for an array value's buffer (`array`) `fj_buffer_alloc(nbytes)`
+        (codegen/buffers.py: large buffers reused across calls, no page faults); free it with
+        `free(p, array=...)` alike. A NULL result for a non-zero size returns
+        STATUS_MEMORY_ERROR."""
+        name = "malloc"
+        if array:
+            from . import buffers
+            buffers.install()
+            name = buffers.ALLOC
+        fn = self._functions.get(name)
         if fn is None:
-            fn = self.function("malloc", PTR, [I64])
+            fn = self.function(name, PTR, [I64])
             fn.return_value.add_attribute("noalias")
         p = self.builder.call(fn, [nbytes])
         failed = self.builder.and_(self.builder.icmp_unsigned("==", p, ir.Constant(PTR, None)),
@@ -263,8 +271,12 @@ class FunctionLowering:
         self.check(failed, abi.STATUS_MEMORY_ERROR, [nbytes])
         return p
 
-    def free(self, p: ir.Value) -> None:
-        self.builder.call(self.function("free", ir.VoidType(), [PTR]), [p])
+    def free(self, p: ir.Value, array: bool = False) -> None:
+        name = "free"
+        if array:
+            from . import buffers
+            name = buffers.FREE
+        self.builder.call(self.function(name, ir.VoidType(), [PTR]), [p])
 
     def memcpy(self, dst: ir.Value, src: ir.Value, nbytes: ir.Value) -> None:
         fn = self.function("llvm.memcpy.p0.p0.i64", ir.VoidType(), [PTR, PTR, I64, I1])
@@ -375,7 +387,7 @@ class FunctionLowering:
         else:
             p = self.steal(v, reuse)
             if p is None:
-                p = self.malloc(self.nbytes(v.type))
+                p = self.malloc(self.nbytes(v.type), array=True)
                 self.frame.owned[v] = p
         self.bind(v, p)
         return p
@@ -412,7 +424,7 @@ class FunctionLowering:
 
     def copy_array(self, v: Value) -> ir.Value:
         """A new `malloc`ed copy of array `v` (owned by nobody yet)."""
-        p = self.malloc(self.nbytes(v.type))
+        p = self.malloc(self.nbytes(v.type), array=True)
         self.memcpy(p, self.get(v), self.nbytes(v.type))
         return p
 
@@ -451,7 +463,7 @@ class FunctionLowering:
         for v in frame.dead_after.get(-1, ()):
             p = frame.owned.pop(v, None)
             if p is not None:
-                self.free(p)
+                self.free(p, array=True)
         return frame
 
     def lower_ops(self, region: Region) -> None:
@@ -468,7 +480,7 @@ class FunctionLowering:
             for v in frame.dead_after.get(i, ()):
                 p = frame.owned.pop(v, None)
                 if p is not None:
-                    self.free(p)
+                    self.free(p, array=True)
 
     def yields(self, region: Region) -> list[ir.Value]:
         """The lowered yields of the current region, arrays as buffers the caller owns."""
@@ -479,7 +491,7 @@ class FunctionLowering:
         """Finish the current region: free what it still owns."""
         frame = self.frames.pop()
         for p in frame.owned.values():
-            self.free(p)
+            self.free(p, array=True)
 
     def _alloc_output(self, k: int, t: T.TensorType) -> ir.Value:
         """`fj_alloc_output(k, shape)`: the runtime allocates output `k` of run-time shape;

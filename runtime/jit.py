@@ -99,6 +99,9 @@ def load_object(data: bytes, name: str) -> int:
     from ..codegen.lowering.linalg import link_symbols
     with COMPILE_LOCK:
         link_symbols(data)     # gemm/BLAS entry points it calls (an unresolved one aborts)
+        if b"fj_buffer_" in data:
+            from ..codegen import buffers
+            buffers.install()
         _ENGINE.add_object_file(llvm.ObjectFileRef.from_data(data))
         _ENGINE.finalize_object()
         return _address(name)
