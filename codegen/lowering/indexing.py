@@ -89,6 +89,14 @@ def lower_getitem(fl: FunctionLowering, op: Op) -> None:
     if not r.type.ndim:
         fl.bind(r, load(b, src, dtype, base))
         return
+    if (r not in fl.dest and x not in fl.frame.owned
+            and _contiguous_block(x.type, op.attrs["index"])):
+        # A view (`xs[t]` of an input: no copy): `x`'s buffer is not this region's, so it
+        # outlives `r` here and nothing here updates it in place; `r` is not owned either,
+        # so it is never freed or updated in place and leaves the region as a copy (the
+        # same rules as `FunctionLowering.forward`).
+        fl.bind(r, element_ptr(b, src, dtype, base))
+        return
     dst = fl.alloc(r)
     out_strides = _c_strides(b, shape)
 
@@ -96,6 +104,22 @@ def lower_getitem(fl: FunctionLowering, op: Op) -> None:
         store(b, load(b, src, dtype, offsets[0]), dst, dtype, offsets[1])
 
     strided_loop(b, shape, [strides, out_strides], [base, i64(0)], body)
+
+
+def _contiguous_block(t: T.TensorType, entries) -> bool:
+    """Whether `x[index]` is one C-contiguous run of `x`'s buffer: scalar indices on leading
+    axes, then at most one step-1 slice, then whole axes."""
+    i = 0
+    while i < len(entries) and entries[i][0] in ("int", "dynamic"):
+        i += 1
+    axis = i
+    for k, entry in enumerate(entries[i:]):
+        kind = entry[0]
+        whole = kind == "full" or (kind == "slice" and entry[1:] == (0, t.shape[axis], 1))
+        if not whole and not (k == 0 and kind == "slice" and entry[3] == 1):
+            return False
+        axis += 1
+    return True
 
 
 def _c_strides(b: ir.IRBuilder, shape: Sequence[ir.Value]) -> list[ir.Value]:

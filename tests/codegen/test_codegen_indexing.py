@@ -118,3 +118,38 @@ def test_assert(message):
     with pytest.raises(AssertionError) as info:
         n(np.array([1, -2, 3]))
     assert info.value.args == ((message,) if message is not None else ())
+
+
+@pytest.mark.parametrize("index", [
+    0, -1, (1, 2), (0, slice(1, 3)), (1, slice(None)), (slice(None), 1), (0, slice(0, 3, 2)),
+    (Ellipsis, 2), (None, 0), (1, slice(0, 2), slice(1, 3)), (0, 1, slice(1, 4)),
+], ids=str)
+def test_getitem_intermediates_read_as_views_or_copies(index):
+    """An intermediate `x[index]` of an input is a view when it is one contiguous run of the
+    buffer (no copy), else a copy: either way the values are NumPy's."""
+    import flowjit as fj
+
+    def f(x):
+        return x[index] * 2.0 + 1.0
+
+    np.testing.assert_array_equal(fj.function(f)(X), f(X))
+
+
+def test_getitem_views_in_loops_of_inputs_and_carried_arrays():
+    import flowjit as fj
+
+    def f(xs, n):
+        acc = np.zeros(xs.shape[1:])
+        carried = xs[0] * 1.0
+        i = 0
+        while i < n:
+            acc = acc + xs[i] * carried[i % 3]     # a view of an input; of a carried array
+            carried[i % 3] = acc[0] + 1.0          # the carried array changes in place
+            i += 1
+        return acc, carried
+
+    xs = np.arange(60.0).reshape(5, 3, 4) / 7.0
+    got = fj.function(f)(xs, np.int64(5))
+    want = f(xs, 5)
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g, w)
