@@ -1,7 +1,8 @@
 """The reference interpreter: runs any graph with NumPy, op by op (the tests' oracle).
 
 Each op runs its registry entry's NumPy `reference`; ops with regions run their `interpret`
-rule; a `fusion` runs its kernel. Passes and codegen are tested against this interpreter, so a
+rule; a `fusion` runs its kernel, and a `matmul` with a fused `epilogue` kernel runs the
+product, then that kernel (its `interpret` rule). Passes and codegen are tested against this interpreter, so a
 wrong answer is pinned to one stage.
 """
 

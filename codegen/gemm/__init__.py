@@ -13,7 +13,14 @@ Entry points (registered with `llvm.add_symbol`, so every engine and cached obje
                     ptr b, i64 ldb, i64 trans_b, ptr c, i64 ldc)      (and fj_gemm_f64)
 
 row-major `C = A @ B` (see `driver.py`); returns 0 or the workspace bytes it could not
-allocate. Built for AVX-512F (16 x f32 / 8 x f64 vectors) or AVX2+FMA (8 x f32 / 4 x f64);
+allocate. And, for fused elementwise epilogues (`matmul[epilogue=...]`):
+
+    i64 fj_gemm_f32_epi(<the 11 arguments>, ptr epilogue, ptr ctx)     (and fj_gemm_f64_epi)
+
+which calls `void epilogue(ptr ctx, ptr c, i64 ldc, i64 row0, i64 col0, i64 rows, i64 cols)`
+once on each finished block `C[row0:row0+rows, col0:col0+cols]` (`c` points at its first
+element), after the block's last k step while it is still in cache, on whichever thread
+computed it; the blocks cover C exactly once. A null `epilogue` is the plain gemm. Built for AVX-512F (16 x f32 / 8 x f64 vectors) or AVX2+FMA (8 x f32 / 4 x f64);
 without either, `available()` is False and matmul keeps calling BLAS.
 `FLOWJIT_GEMM=blas` (read at each compile) makes matmul call BLAS anyway.
 """
@@ -45,6 +52,11 @@ def symbol(dtype) -> str:
     return f"fj_gemm_{dtype_name(dtype)}"
 
 
+def epilogue_symbol(dtype) -> str:
+    """The entry point taking an epilogue (`fj_gemm_<dtype>_epi`)."""
+    return f"fj_gemm_{dtype_name(dtype)}_epi"
+
+
 def install(dtype) -> int:
     """Compile (once per process) and register the gemm for `dtype`; its address."""
     from . import build
@@ -59,4 +71,5 @@ def install_for_object(data: bytes) -> None:
             build.install(name)
 
 
-__all__ = ["available", "install", "install_for_object", "symbol", "dtype_name"]
+__all__ = ["available", "epilogue_symbol", "install", "install_for_object", "symbol",
+           "dtype_name"]

@@ -2,7 +2,7 @@
 
 Like the thread pool (`codegen/parallel.py`): the IR is built with llvmlite, compiled by an
 MCJIT engine of its own (kept for the life of the process, so the addresses stay valid), and
-each `fj_gemm_<dtype>` is registered with `llvm.add_symbol`. Compiled user functions, and
+each `fj_gemm_<dtype>` (and `fj_gemm_<dtype>_epi`) is registered with `llvm.add_symbol`. Compiled user functions, and
 object code from the disk cache, then link against the fixed names. Each dtype's module is
 built on first use (most programs need one), for the host CPU's name and features.
 """
@@ -83,13 +83,18 @@ def pool_threads() -> bool:
 
 
 def install(name: str) -> int:
-    """Compile the `name` module if needed, register `fj_gemm_<name>`; return its address."""
+    """Compile the `name` module if needed, register `fj_gemm_<name>` and
+    `fj_gemm_<name>_epi`; return the address of `fj_gemm_<name>`."""
     with _lock:
         if name in _addresses:
             return _addresses[name]
         t0 = time.perf_counter()
         engine, addr = compile_module(name, threaded=pool_threads())
         llvm.add_symbol(f"fj_gemm_{name}", addr)
+        epi = engine.get_function_address(f"fj_gemm_{name}_epi")
+        if not epi:
+            raise RuntimeError(f"flowjit: fj_gemm_{name}_epi did not compile")
+        llvm.add_symbol(f"fj_gemm_{name}_epi", epi)
         _engines[name] = engine
         _addresses[name] = addr
         COMPILE_SECONDS[name] = time.perf_counter() - t0

@@ -8,6 +8,8 @@ computes the row-major `C (m x n) = A (m x k) @ B (k x n)` (beta = 0): A[i, p] i
 `transpose_a` attribute of `matmul`); likewise B[p, j] is `b[p * ldb + j]` or `b[j * ldb + p]`;
 C[i, j] is `c[i * ldc + j]`. Any sizes (0 included: an empty product is a zero matrix), any
 element alignment. Returns 0, or the number of bytes it failed to allocate for its workspace.
+`fj_gemm_<f32|f64>_epi` takes two more arguments, `ptr epilogue, ptr ctx`: the epilogue
+(`EPILOGUE_TYPE`) is called on each part of C once it is final (see `emit_serial`).
 
 Loops (Goto & van de Geijn, "Anatomy of High-Performance Matrix Multiplication", 2008,
 figure 8; BLIS's five loops around the micro-kernel):
@@ -64,6 +66,16 @@ WORKSPACE_SLOTS = 4
 HEADER = 64
 
 GEMM_ARGS = [I64, I64, I64, PTR, I64, I64, PTR, I64, I64, PTR, I64]
+ARG_NAMES = ("m", "n", "k", "a", "lda", "ta", "b", "ldb", "tb", "c", "ldc")
+
+#: The epilogue's type: `void epilogue(ptr ctx, ptr c, i64 ldc, i64 row0, i64 col0, i64 rows,
+#: i64 cols)`; `c` points at C[row0, col0] of the whole product (row stride `ldc`).
+EPILOGUE_TYPE = ir.FunctionType(ir.VoidType(), [PTR, PTR, I64, I64, I64, I64, I64])
+#: `_epi` entry points take the epilogue and its context after the 11 gemm arguments.
+EPI_ARGS = GEMM_ARGS + [PTR, PTR]
+#: The serial gemm also takes the row and column of its C in the whole product (`split.py`
+#: gives each thread a block of C; the epilogue sees whole-product coordinates).
+SERIAL_ARGS = EPI_ARGS + [I64, I64]
 
 
 def symbol(cfg: Blocking) -> str:
@@ -134,14 +146,29 @@ def _workspace(module: ir.Module, cfg: Blocking):
 
 
 def emit_gemm(module: ir.Module, cfg: Blocking, elem: ir.Type, threaded: bool) -> ir.Function:
-    """Define the exported `fj_gemm_<cfg.name>` (and its internal functions) in `module`;
-    `threaded`: large products split over the thread pool (`split.py`)."""
+    """Define the exported `fj_gemm_<cfg.name>` and `fj_gemm_<cfg.name>_epi` (and their
+    internal functions) in `module`; `threaded`: large products split over the thread pool
+    (`split.py`). The plain entry is the `_epi` one with no epilogue (a null pointer)."""
     serial = emit_serial(module, cfg, elem)
-    return split.emit_entry(module, symbol(cfg), serial, cfg, threaded)
+    full = split.emit_entry(module, f"{symbol(cfg)}_epi", serial, cfg, threaded)
+    fn = ir.Function(module, ir.FunctionType(I64, GEMM_ARGS), name=symbol(cfg))
+    fn.attributes.add("nounwind")
+    for arg, nm in zip(fn.args, ARG_NAMES):
+        arg.name = nm
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    null = ir.Constant(PTR, None)
+    b.ret(b.call(full, list(fn.args) + [null, null]))
+    return fn
 
 
 def emit_serial(module: ir.Module, cfg: Blocking, elem: ir.Type) -> ir.Function:
-    """The one-thread gemm `fj_gemm_<name>_serial` (internal; the entry point's signature)."""
+    """The one-thread gemm `fj_gemm_<name>_serial` (internal; `SERIAL_ARGS`: the `_epi`
+    entry's arguments, then the row and column of this C in the whole product).
+
+    With an epilogue (non-null `epi`), each finished part of C is passed to it once, right
+    after its last k block: in the default loop order the `mr x nc` strip of C the A
+    micro-panel loop has just completed (still in L1/L2), else the `mc x nc` macro-block;
+    for k = 0, the zeroed C. Parts never overlap and cover C exactly once."""
     vk = VectorKind(module, elem, cfg.lanes)
     mr, nr, kc_max, a_stride = cfg.mr, cfg.nr, cfg.kc, cfg.a_stride
     kernel = emit_microkernel(module, f"fj_gemm_{cfg.name}_kernel", vk, mr, cfg.nv, a_stride, 1)
@@ -150,18 +177,28 @@ def emit_serial(module: ir.Module, cfg: Blocking, elem: ir.Type) -> ir.Function:
     pack_b = emit_pack_b(module, f"fj_gemm_{cfg.name}_pack_b", vk, cfg.nv, transpose)
     take, give = _workspace(module, cfg)
 
-    fn = ir.Function(module, ir.FunctionType(I64, GEMM_ARGS), name=f"{symbol(cfg)}_serial")
+    fn = ir.Function(module, ir.FunctionType(I64, SERIAL_ARGS), name=f"{symbol(cfg)}_serial")
     fn.linkage = "internal"
     fn.attributes.add("nounwind")
-    m, n, k, a, lda, ta, bp, ldb, tb, c, ldc = fn.args
-    for arg, nm in zip(fn.args, ("m", "n", "k", "a", "lda", "ta", "b", "ldb", "tb", "c", "ldc")):
+    m, n, k, a, lda, ta, bp, ldb, tb, c, ldc, epi, ectx, row0, col0 = fn.args
+    for arg, nm in zip(fn.args, ARG_NAMES + ("epi", "ectx", "row0", "col0")):
         arg.name = nm
     b = ir.IRBuilder(fn.append_basic_block("entry"))
+    has_epi = b.icmp_unsigned("!=", epi, ir.Constant(PTR, None))
+    epi_fn = _callee(b, epi, EPILOGUE_TYPE)
+
+    def epilogue(r, c_col, rows, cols):
+        """Hand C[r:r+rows, c_col:c_col+cols] (this call's coordinates) to the epilogue."""
+        with b.if_then(has_epi):
+            at = vk.at(b, c, b.add(b.mul(r, ldc), c_col))
+            b.call(epi_fn, [ectx, at, ldc, b.add(row0, r), b.add(col0, c_col), rows, cols])
+
     empty = b.or_(b.icmp_signed("<=", m, i64(0)), b.icmp_signed("<=", n, i64(0)))
     with b.if_then(empty):
         b.ret(i64(0))
     with b.if_then(b.icmp_signed("<=", k, i64(0))):
         _zero_c(b, vk, m, n, c, ldc)
+        epilogue(i64(0), i64(0), m, n)
         b.ret(i64(0))
 
     trans_a = b.icmp_signed("!=", ta, i64(0))
@@ -183,6 +220,7 @@ def emit_serial(module: ir.Module, cfg: Blocking, elem: ir.Type) -> ir.Function:
         with counted(b, 0, k, kc_max, "pc") as pc:
             kc = _imin(b, b.sub(k, pc), i64(kc_max))
             accumulate = b.icmp_signed(">", pc, i64(0))
+            last_k = b.icmp_signed(">=", b.add(pc, kc), k)
             with b.if_then(packed_b):
                 b.call(pack_b, [bbuf, bp, ldb, trans_b, pc, jc, kc, nc])
             # In place: B[pc, jc] and row stride ldb; packed: panel j at j * kc, stride nr.
@@ -203,13 +241,28 @@ def emit_serial(module: ir.Module, cfg: Blocking, elem: ir.Type) -> ir.Function:
                     with counted(b, 0, nc, nr, "jr") as jr:
                         with counted(b, 0, mc, mr, "ir") as ir_:
                             tile(ir_, jr)
+                    with b.if_then(last_k):
+                        epilogue(ic, jc, mc, nc)
                 else:
                     with counted(b, 0, mc, mr, "ir") as ir_:
                         with counted(b, 0, nc, nr, "jr") as jr:
                             tile(ir_, jr)
+                        # The strip's C rows are final and were just written: transform
+                        # them before the next strip evicts them from L1.
+                        with b.if_then(last_k):
+                            epilogue(b.add(ic, ir_), jc, _imin(b, b.sub(mc, ir_), i64(mr)), nc)
     give(b, ws)
     b.ret(i64(0))
     return fn
+
+
+def _callee(b: ir.IRBuilder, p, fnty: ir.FunctionType):
+    """Opaque pointer `p` as a callee of type `fnty`: llvmlite's `call` needs a callee with a
+    function type, and `IRBuilder.bitcast` folds a cast between pointers away; a bitcast to a
+    typed function pointer, which LLVM parses back as a no-op `ptr` to `ptr` cast."""
+    cast = ir.instructions.CastInstr(b.block, "bitcast", p, ir.PointerType(fnty), "callee")
+    b._insert(cast)
+    return cast
 
 
 def _zero_c(b: ir.IRBuilder, vk: VectorKind, m, n, c, ldc) -> None:

@@ -9,6 +9,9 @@ own packing, its own workspace). The split is BLIS's parallelization of the jc l
 loop) with no shared packed buffers, so no barriers: the cost is that each thread packs the
 shared operand again (measured: a few percent of a 512^3 product).
 
+With an epilogue (`fj_gemm_<name>_epi`), each part's gemm calls it on its own finished blocks,
+in whole-product coordinates (the part's offset is passed down), on its own thread.
+
 Results do not depend on the thread count: every C element is the same FMA chain over k in
 the same order wherever it is computed. With one thread, or when the pool is busy,
 `fj_parallel_for` calls `part(ctx, 0, threads)` once: the whole product, as serially.
@@ -28,20 +31,28 @@ MIN_PARALLEL_MNK = 1 << 23
 PARALLEL_FOR = "fj_parallel_for"
 POOL_THREADS = "fj_pool_threads"     # the pool's thread count (registered by `build.py`)
 
-# ctx slots (8 bytes each): the 11 arguments, then the status, the split axis, the block size.
-_STATUS, _BY_COLS, _PER, _SLOTS = 11, 12, 13, 14
+# ctx slots (8 bytes each): the 13 arguments (the gemm's 11, the epilogue and its context),
+# then the status, the split axis, the block size.
+_ARGS = 13
+_STATUS, _BY_COLS, _PER, _SLOTS = _ARGS, _ARGS + 1, _ARGS + 2, _ARGS + 3
 
 
 def emit_entry(module: ir.Module, name: str, serial: ir.Function, cfg: Blocking,
                threaded: bool) -> ir.Function:
-    fn = ir.Function(module, serial.function_type, name=name)
+    """`i64 name(<11 gemm args>, ptr epi, ptr epi_ctx)` around `serial` (which also takes
+    the row and column of its C in the whole product, for the epilogue: 0, 0 here, the
+    block's origin in a part)."""
+    fn = ir.Function(module, ir.FunctionType(I64, serial.function_type.args[:_ARGS]),
+                     name=name)
     fn.attributes.add("nounwind")
     args = list(fn.args)
-    for arg, nm in zip(args, ("m", "n", "k", "a", "lda", "ta", "b", "ldb", "tb", "c", "ldc")):
+    for arg, nm in zip(args, ("m", "n", "k", "a", "lda", "ta", "b", "ldb", "tb", "c", "ldc",
+                              "epi", "ectx")):
         arg.name = nm
     b = ir.IRBuilder(fn.append_basic_block("entry"))
+    whole = args + [i64(0), i64(0)]
     if not threaded:
-        b.ret(b.call(serial, args))
+        b.ret(b.call(serial, whole))
         return fn
     part = _emit_part(module, name, serial, cfg)
     m, n, k = args[0], args[1], args[2]
@@ -52,7 +63,7 @@ def emit_entry(module: ir.Module, name: str, serial: ir.Function, cfg: Blocking,
     mnk = b.mul(b.mul(m, n), k)    # sizes of real matrices: no overflow
     big = b.and_(b.icmp_signed(">", nt, i64(1)), b.icmp_signed(">=", mnk, i64(MIN_PARALLEL_MNK)))
     with b.if_then(b.not_(big)):
-        b.ret(b.call(serial, args))
+        b.ret(b.call(serial, whole))
     ctx = b.alloca(I64, size=_SLOTS)
     ctx.type = PTR      # an opaque pointer: slots hold pointers and integers
     for j, v in enumerate(args):
@@ -78,8 +89,8 @@ def _emit_part(module: ir.Module, name: str, serial: ir.Function, cfg: Blocking)
     fn.attributes.add("nounwind")
     ctx, start, end = fn.args
     b = ir.IRBuilder(fn.append_basic_block("entry"))
-    types = [a.type for a in serial.args]
-    m, n, k, a, lda, ta, bp, ldb, tb, c, ldc = [
+    types = [a.type for a in serial.args][:_ARGS]
+    m, n, k, a, lda, ta, bp, ldb, tb, c, ldc, epi, ectx = [
         b.load(b.gep(ctx, [i64(j)], source_etype=I64), typ=t) for j, t in enumerate(types)]
     by_cols = b.icmp_signed("!=", b.load(b.gep(ctx, [i64(_BY_COLS)], source_etype=I64),
                                          typ=I64), i64(0))
@@ -107,7 +118,8 @@ def _emit_part(module: ir.Module, name: str, serial: ir.Function, cfg: Blocking)
         b.select(by_cols, m, count), b.select(by_cols, count, n), k,
         b.select(by_cols, a, row_a), lda, ta,
         b.select(by_cols, col_b, bp), ldb, tb,
-        b.select(by_cols, col_c, row_c), ldc])
+        b.select(by_cols, col_c, row_c), ldc, epi, ectx,
+        b.select(by_cols, i64(0), lo), b.select(by_cols, lo, i64(0))])
     with b.if_then(b.icmp_signed("!=", status, i64(0))):
         # (llvmlite's store_atomic needs typed pointers: an exchange stores atomically too)
         b.atomic_rmw("xchg", b.gep(ctx, [i64(_STATUS)], source_etype=I64), status, "monotonic")

@@ -40,6 +40,7 @@ from .. import abi, gemm
 from ..llvmtypes import cast, const, i64, load, store
 from ..loops import broadcast_loop, for_range
 from ..lower import FunctionLowering, lowers
+from . import epilogue
 from .scalar import RULES, ScalarOp
 
 
@@ -150,14 +151,19 @@ def _matrix_vector(fl: FunctionLowering, op: Op) -> bool:
     return a_t[-2] == 1 or b_t[-1] == 1
 
 
-def _gemm_matmul(fl: FunctionLowering, op: Op, a, bv, r) -> None:
-    """One call of `fj_gemm_<dtype>` per matrix of the batch (row-major, `codegen/gemm`)."""
+def _gemm_matmul(fl: FunctionLowering, op: Op, a, bv, r, epi=None) -> None:
+    """One call of `fj_gemm_<dtype>` per matrix of the batch (row-major, `codegen/gemm`);
+    with `epi = (function, ctx)` (a 2-d product with a fused epilogue) one call of
+    `fj_gemm_<dtype>_epi`, which runs the epilogue on each block it finishes."""
     b = fl.builder
     dt = r.type.dtype
     fty = F32 if dt == np.float32 else F64
     gemm.install(dt)       # the symbol must exist before any engine links this module
-    call = fl.function(gemm.symbol(dt), I64, [I64, I64, I64, PTR, I64, I64, PTR, I64, I64,
-                                               PTR, I64])
+    args = [I64, I64, I64, PTR, I64, I64, PTR, I64, I64, PTR, I64]
+    if epi is None:
+        call = fl.function(gemm.symbol(dt), I64, args)
+    else:
+        call = fl.function(gemm.epilogue_symbol(dt), I64, args + [PTR, PTR])
     n, k, m, ta, tb, batch_sizes, batch_layouts = _geometry(fl, op)
     scalar_out = not r.type.ndim
     dst = fl.alloca(fty) if scalar_out else fl.alloc(r)
@@ -171,7 +177,8 @@ def _gemm_matmul(fl: FunctionLowering, op: Op, a, bv, r) -> None:
         ea = b.gep(pa, [ao], source_etype=fty, inbounds=True)
         eb = b.gep(pb, [bo], source_etype=fty, inbounds=True)
         ec = dst if scalar_out else b.gep(dst, [oo], source_etype=fty, inbounds=True)
-        status = b.call(call, [n, m, k, ea, lda, i64(int(ta)), eb, ldb, i64(int(tb)), ec, m])
+        status = b.call(call, [n, m, k, ea, lda, i64(int(ta)), eb, ldb, i64(int(tb)), ec, m]
+                        + ([] if epi is None else list(epi)))
         fl.check(b.icmp_signed("!=", status, i64(0)), abi.STATUS_MEMORY_ERROR, [status])
 
     broadcast_loop(b, batch_sizes, batch_layouts, body)
@@ -227,15 +234,35 @@ def _blas_matmul(fl: FunctionLowering, op: Op, a, bv, r) -> None:
 
 @lowers("matmul")
 def lower_matmul(fl: FunctionLowering, op: Op) -> None:
-    a, bv = op.operands
+    """The product (gemm, BLAS or loops), then a fused `epilogue` (a 2-d product only): inside
+    flowjit's gemm, on each block it finishes; after BLAS or the loops, over the whole
+    result in place (`epilogue.py`). The result's buffer holds the product first."""
+    a, bv = op.operands[:2]
     r = op.results[0]
+    fused = "epilogue" in op.attrs
     if _float_gemm(a, bv, r) and gemm.available(r.type.dtype) and not (
             _matrix_vector(fl, op) and blas_available()):
-        _gemm_matmul(fl, op, a, bv, r)
+        outlined = epilogue.outline(fl, op) if fused else None
+        epi = None if outlined is None else (outlined[0], epilogue.context(fl, outlined[1]))
+        _gemm_matmul(fl, op, a, bv, r, epi)
+        if fused and epi is None:
+            _inline_epilogue(fl, op)
         return
     if _use_blas(a, bv, r):
         _blas_matmul(fl, op, a, bv, r)
-        return
+    else:
+        _loop_matmul(fl, op, a, bv, r)
+    if fused:
+        _inline_epilogue(fl, op)
+
+
+def _inline_epilogue(fl: FunctionLowering, op: Op) -> None:
+    rows, cols = fl.shape(op.results[0].type)
+    epilogue.emit_inline(fl, op, fl.get(op.results[0]), rows, cols)
+
+
+def _loop_matmul(fl: FunctionLowering, op: Op, a, bv, r) -> None:
+    """Other dtypes: each output row accumulated in i-k-j order (module docstring)."""
     b = fl.builder
     dt = r.type.dtype
     add = RULES["add"][dt.kind]
@@ -297,7 +324,7 @@ def _logical_shapes(fl: FunctionLowering, op: Op):
     """The operands' shapes as matmul sees them (run-time values and static entries): 1-d
     operands as a row vector (a) and a column vector (b), as NumPy promotes them, and a
     2-d operand flagged `transpose_a`/`transpose_b` as its transpose. Also the two flags."""
-    a, bv = op.operands
+    a, bv = op.operands[:2]
     ta, tb = bool(op.attrs.get("transpose_a")), bool(op.attrs.get("transpose_b"))
     a_shape, b_shape = fl.shape(a.type), fl.shape(bv.type)
     a_t, b_t = list(a.type.shape), list(bv.type.shape)

@@ -1,6 +1,11 @@
 """Linear algebra: the `matmul` op (NumPy's gufunc `(n?,k),(k,m?)->(n?,m?)` with broadcast
 batch dimensions), and `np.dot`, `np.outer`, `np.vdot`, `np.inner` as compositions of matmul,
 reshape, transpose and multiply.
+
+`matmul` attrs: `transpose_a`/`transpose_b` (an operand stands for its transpose; the
+`matmul_transpose` pass), and `epilogue` (a `Kernel`, the `matmul_epilogue` pass): operands
+are then `(a, b, *extras)` and the result is the kernel applied to `(a @ b, *extras)`
+element by element, printed `matmul[epilogue=@fused_0]`.
 """
 
 from __future__ import annotations
@@ -21,6 +26,16 @@ def _transposed(t: T.TensorType) -> T.TensorType:
 
 
 def _matmul_infer(types, attrs):
+    kernel = attrs.get("epilogue")
+    if kernel is not None:
+        # A fused epilogue (`matmul_epilogue` pass): the kernel maps the product (its first
+        # argument) and the extra operands to the result.
+        product = _matmul_infer(types[:2], {k: v for k, v in attrs.items() if k != "epilogue"})
+        args = [a.type for a in kernel.body.args]
+        if args != list(product) + list(types[2:]):
+            raise TypeError(f"matmul epilogue @{kernel.name} takes {args}, not the product "
+                            f"{product[0]} and {list(types[2:])}")
+        return tuple(v.type for v in kernel.body.yields)
     a, b = types
     # `transpose_a`/`transpose_b` (set by the `matmul_transpose` pass on 2-d operands): the
     # operand stands for its transpose, which BLAS reads in place (gemm's 'T').
@@ -52,7 +67,20 @@ def _matmul_reference(a, b, transpose_a=False, transpose_b=False):
     return np.matmul(a.T if transpose_a else a, b.T if transpose_b else b)
 
 
+def _matmul_interpret(interp, op, operands):
+    """The product, then (attr `epilogue`) the fused kernel run on it and the extra operands,
+    exactly as the `fusion` op it came from ran."""
+    attrs = {k: v for k, v in op.attrs.items() if k != "epilogue"}
+    with np.errstate(all="ignore"):
+        product = _matmul_reference(*operands[:2], **attrs)
+    kernel = op.attrs.get("epilogue")
+    if kernel is None:
+        return (product,)
+    return interp.run_region(kernel.body, [product, *operands[2:]])
+
+
 register(OpDef("matmul", _matmul_infer, _matmul_reference, LINALG,
+               interpret=_matmul_interpret,
                doc="numpy.matmul / @ (batched; 1-d operands as vectors)"))
 
 

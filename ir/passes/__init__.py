@@ -15,9 +15,13 @@ The default pipeline, in order, and why:
   5b. `range_analysis`: marks Python int arithmetic proven to stay in int64 (`nooverflow`),
      on the final structure (no later pass moves ops out of the loops and branches whose
      tests the proofs use).
-  6. `fusion` last: it changes what an op is (a kernel), so the algebraic passes run on the
+  6. `fusion`: it changes what an op is (a kernel), so the algebraic passes run on the
      plain ops; it creates no dead code (a kernel only yields values used outside it), so no
      second DCE is needed.
+  7. `matmul_epilogue` last: a 2-d `matmul` whose only reader is an elementwise kernel (a
+     bias, an activation, another product added) takes that kernel as its `epilogue`, run
+     on each block of the product inside the gemm. It needs fusion's finished kernels (the
+     whole chain after the product is one kernel only then).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from .cse import CommonSubexpressionElimination
 from .dce import DeadCodeElimination
 from .fusion import ElementwiseFusion
 from .licm import LoopInvariantCodeMotion
+from .matmul_epilogue import MatmulEpilogueFusion
 from .matmul_transpose import MatmulTransposeFolding
 from .range_analysis import RangeAnalysis
 from .manager import Pass, PassManager, Rebuilder, map_regions
@@ -38,7 +43,7 @@ def default_passes() -> list[Pass]:
     """The default pipeline as a flat list (see the module docstring for the order)."""
     return [ConstantFolding(), Canonicalize(), LoopInvariantCodeMotion(),
             CommonSubexpressionElimination(), MatmulTransposeFolding(), DeadCodeElimination(),
-            RangeAnalysis(), ElementwiseFusion()]
+            RangeAnalysis(), ElementwiseFusion(), MatmulEpilogueFusion()]
 
 
 def optimize(graph: Graph) -> tuple[Graph, list[dict]]:
@@ -48,6 +53,6 @@ def optimize(graph: Graph) -> tuple[Graph, list[dict]]:
 
 
 __all__ = ["Canonicalize", "CommonSubexpressionElimination", "ConstantFolding",
-           "DeadCodeElimination", "MatmulTransposeFolding", "RangeAnalysis",
+           "DeadCodeElimination", "MatmulEpilogueFusion", "MatmulTransposeFolding", "RangeAnalysis",
            "ElementwiseFusion", "LoopInvariantCodeMotion", "Pass", "PassManager", "Rebuilder", "default_passes",
            "map_regions", "optimize"]

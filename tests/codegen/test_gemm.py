@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 
+import llvmlite.binding as llvm
 import numpy as np
 import pytest
 
@@ -218,6 +219,56 @@ def test_thread_count_does_not_change_results(host_gemm, dtype):
                     threads.set_num_threads(nt)
                     assert np.array_equal(call_gemm(fn, ab, bb, m, n, k, ta, tb), one)
                 _check(one, a, b)
+    finally:
+        threads.set_num_threads(before)
+
+
+EPI_GEMM_TYPE = ctypes.CFUNCTYPE(ctypes.c_int64, *GEMM_TYPE._argtypes_, ctypes.c_void_p,
+                                 ctypes.c_void_p)
+EPILOGUE_TYPE = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64,
+                                 ctypes.c_int64, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_epilogue_sees_each_finished_block_once(host_gemm, dtype):
+    """`fj_gemm_<dtype>_epi` calls the epilogue on blocks that cover C exactly once, with
+    whole-product coordinates and a pointer to the block, after the block is final (it
+    holds the plain gemm's values), on one thread and when the product is split."""
+    from flowjit.runtime import threads
+    fn = host_gemm[np.dtype(dtype)]
+    epi_fn = EPI_GEMM_TYPE(llvm.address_of_symbol(gemm.epilogue_symbol(dtype)))
+    item = np.dtype(dtype).itemsize
+    before = threads.num_threads()
+    lock = threading.Lock()
+    try:
+        for m, k, n in [(0, 3, 4), (5, 0, 7), (13, 9, 31), (300, 300, 40), (512, 512, 512),
+                        (40, 600, 700)]:
+            a, b = RNG.standard_normal((m, k)).astype(dtype), RNG.standard_normal(
+                (k, n)).astype(dtype)
+            want = call_gemm(fn, a, b, m, n, k)
+            for nt in (1, 2):
+                threads.set_num_threads(nt)
+                c = np.full((m, n), np.nan, dtype)
+                seen = np.zeros((m, n), np.int64)
+                ok = []     # (an exception in a ctypes callback would only be printed)
+
+                def epilogue(ctx, p, ldc, row0, col0, rows, cols):
+                    with lock:
+                        block = c[row0:row0 + rows, col0:col0 + cols]
+                        ok.append(ctx == 1234 and ldc == max(n, 1) and rows > 0 and cols > 0
+                                  and p == c.ctypes.data + (row0 * ldc + col0) * item
+                                  and np.array_equal(block, want[row0:row0 + rows,
+                                                                 col0:col0 + cols]))
+                        seen[row0:row0 + rows, col0:col0 + cols] += 1
+                        block += 1      # the epilogue may transform the block in place
+
+                cb = EPILOGUE_TYPE(epilogue)
+                status = epi_fn(m, n, k, a.ctypes.data, max(k, 1), 0, b.ctypes.data, max(n, 1),
+                                0, c.ctypes.data, max(n, 1), ctypes.cast(cb, ctypes.c_void_p),
+                                1234)
+                assert status == 0
+                assert np.all(seen == 1) and all(ok)
+                assert np.array_equal(c, want + 1)
     finally:
         threads.set_num_threads(before)
 
