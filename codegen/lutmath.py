@@ -1,4 +1,5 @@
-"""Table-driven float32 functions for AVX-512 hosts, vectorized through a vector-variant call.
+"""Table-driven float32 functions (tanh, exp) for AVX-512 hosts, vectorized through a
+vector-variant call.
 
 A piecewise polynomial needs, per lane, the coefficients of the interval the lane's |x| falls
 in. Written as scalar IR (a load from a table), LLVM's loop vectorizer would turn the lookup
@@ -20,6 +21,10 @@ vectorization factor; `finalize_module` keeps the variants alive until then
 constants the backend hoists into registers. Scalar code (loop remainders, scalar loops) calls
 the scalar function: same operations, same roundings, so every element gets the same result
 whichever path computed it.
+
+exp (float32): `_exp_body` (2^(i/32) table, degree-3 polynomial, `vscalefps`): < 0.76 ulp
+over all float32 (checked exhaustively), 16 operations per 16 lanes against 21 for
+`vecmath.exp`.
 
 tanh (float32): |x| is split into 32 intervals by its exponent and top two mantissa bits
 (quarter-binades from 0.0546875 to 10, one interval below and a constant 1 above); on each,
@@ -180,6 +185,67 @@ def _tanh_body(e: Emitter, x, lookup):
     return e.copysign(r, x)
 
 
+def _exp2_fractions() -> tuple[tuple[int, int], ...]:
+    """`EXP_F32`: 2^(i/32) for i in 0..31 as a float32 pair (hi, lo), hi + lo within 2^-48."""
+    rows = []
+    for i in range(32):
+        v = 2.0 ** (i / 32)
+        hi = _f32(v)
+        rows.append((_f32_bits(hi), _f32_bits(v - hi)))
+    return tuple(rows)
+
+
+EXP_F32 = _exp2_fractions()
+_INV_LN2_32 = 32 / math.log(2.0)
+# ln2/32 split for Cody-Waite: hi with trailing zero bits, lo the rest (float32 values)
+_LN2_32_HI = 0.693145751953125 / 32
+_LN2_32_LO = 1.428606765330187045e-06 / 32
+_MAGIC = 1.5 * 2.0 ** 23
+
+
+def _scalef(e: Emitter, x, kf):
+    """x * 2^floor(kf) rounded once (AVX-512 `vscalefps`/`vscalefss`: exact scaling, one
+    rounding into subnormals, inf on overflow, NaN in -> NaN out)."""
+    b = e.b
+    module = e.module
+    if isinstance(e, VectorEmitter):
+        name, ty = "llvm.x86.avx512.mask.scalef.ps.512", V16F
+        fn = module.globals.get(name) or ir.Function(
+            module, ir.FunctionType(ty, [ty, ty, ty, ir.IntType(16), I32]), name=name)
+        return b.call(fn, [x, kf, ir.Constant(ty, None), ir.Constant(ir.IntType(16), -1),
+                           ir.Constant(I32, 4)])
+    v4 = ir.VectorType(F32, 4)
+    name = "llvm.x86.avx512.mask.scalef.ss"
+    fn = module.globals.get(name) or ir.Function(
+        module, ir.FunctionType(v4, [v4, v4, v4, ir.IntType(8), I32]), name=name)
+    xv = b.insert_element(ir.Constant(v4, None), x, ir.Constant(I32, 0))
+    kv = b.insert_element(ir.Constant(v4, None), kf, ir.Constant(I32, 0))
+    r = b.call(fn, [xv, kv, ir.Constant(v4, None), ir.Constant(ir.IntType(8), -1),
+                    ir.Constant(I32, 4)])
+    return b.extract_element(r, ir.Constant(I32, 0))
+
+
+def _exp_body(e: Emitter, x, lookup):
+    """e^x (float32): x = (32k + i) ln2/32 + f with |f| <= ln2/64 (Cody-Waite, two fma steps),
+    e^x = 2^k * 2^(i/32) * (1 + p(f)), p the degree-3 Taylor polynomial of expm1 (truncation
+    < 0.006 ulp), 2^(i/32) = hi + lo from `EXP_F32` (one `vpermi2ps` each: the index is the
+    low five bits of the round-to-nearest magic sum), reconstructed as hi + fma(hi, p, lo)
+    with one final rounding (< 0.52 ulp), and scaled by `vscalefps` with floor(j/32) = k.
+    |x| is clamped to 110 first (NaN passes through and propagates)."""
+    xc = e.sel(e.lt(x, e.c(-110.0)), e.c(-110.0), x)
+    xc = e.sel(e.gt(xc, e.c(110.0)), e.c(110.0), xc)
+    t = e.fma(xc, e.c(_INV_LN2_32), e.c(_MAGIC))
+    jf = e.sub(t, e.c(_MAGIC))
+    f = e.fma(jf, e.c(-_LN2_32_HI), xc)
+    f = e.fma(jf, e.c(-_LN2_32_LO), f)
+    q = e.fma(f, e.c(1 / 6), e.c(0.5))
+    p = e.fma(e.mul(f, f), q, f)
+    idx = e.bits(t)
+    hi, lo = lookup(0, idx), lookup(1, idx)
+    r = e.add(hi, e.fma(hi, p, lo))
+    return _scalef(e, r, e.mul(jf, e.c(1 / 32)))
+
+
 def _column(table, col: int) -> list[float]:
     return [_bits_to_f32(row[col]) for row in table]
 
@@ -194,7 +260,8 @@ def _scalar_function(module: ir.Module, name: str, table, body) -> ir.Function:
     columns = [ir.Constant(ir.VectorType(F32, 32), _column(table, c)) for c in range(len(table[0]))]
 
     def lookup(col, idx):
-        return builder.extract_element(columns[col], idx)
+        # as vpermi2ps: only the index's low five bits count
+        return builder.extract_element(columns[col], builder.and_(idx, ir.Constant(I32, 31)))
 
     builder.ret(body(Emitter(builder, F32), fn.args[0], lookup))
     return fn
@@ -244,7 +311,7 @@ class _VariantAttribute(ir.instructions.CallInstrAttributes):
         return set.add(self, name)
 
 
-_FUNCTIONS = {"tanh": (TANH_F32, _tanh_body)}
+_FUNCTIONS = {"tanh": (TANH_F32, _tanh_body), "exp": (EXP_F32, _exp_body)}
 
 
 def _declare(module: ir.Module, name: str) -> tuple[ir.Function, str]:

@@ -626,7 +626,7 @@ _F32_VIA_F64: dict[str, Callable] = {"tanh": tanh_f32}
 
 #: float32 functions computed by `codegen.lutmath` (per-interval polynomials, coefficients
 #: picked per lane by a permute) on AVX-512 hosts: fewer operations than the designs above.
-_F32_TABLE_DRIVEN = frozenset({"tanh"})
+_F32_TABLE_DRIVEN = frozenset({"tanh", "exp"})
 
 
 def emit(builder: ir.IRBuilder, name: str, x: ir.Value) -> ir.Value:
