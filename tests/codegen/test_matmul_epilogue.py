@@ -40,10 +40,6 @@ def nthreads(request):
     threads.set_num_threads(old)
 
 
-def _fused(fn, *args) -> str:
-    return str(fj.function(fn).get_concrete_function(*args).graph)
-
-
 def _check(fn, args, unfused, *, fused=True, matmuls=1):
     """Compiled (fused) == compiled (unfused) bit for bit; both close to eager NumPy; the
     optimized graph has `matmuls` products with an epilogue when `fused`; the interpreter
