@@ -144,7 +144,8 @@ class Graph:
     Attributes:
       name: the Python function's name.
       body: the top-level `Region`.
-      kernels: the `Kernel`s referenced by `fusion` ops, by name (printed after the function).
+      kernels: the `Kernel`s referenced by `fusion` ops and `matmul` epilogues, by name (printed
+        after the function).
     """
 
     def __init__(self, name: str, body: Region, kernels: Mapping[str, Kernel] | None = None):
