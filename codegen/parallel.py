@@ -174,16 +174,26 @@ def _static_small(count, bytes_per_iter) -> bool:
 def _outline(fl, emit_body):
     """Emit the loop into a new function; None if it cannot be outlined (then nothing of it
     remains in the module)."""
-    b = fl.builder
-    parent_fn, parent_block = fl.fn, b.block
-    name = f"{parent_fn.name}.par{next(_counter)}"
+    name = f"{fl.fn.name}.par{next(_counter)}"
     fn = ir.Function(fl.module, BODY_TYPE, name=name)
-    fn.linkage = "internal"
-    fn.attributes.add("nounwind")
     ctx, start, end = fn.args
     ctx.name, start.name, end.name = "ctx", "start", "end"
+    return outline_function(fl, fn, "loop", lambda: emit_body(start, end))
+
+
+def outline_function(fl, fn: ir.Function, first_block: str, emit) -> tuple | None:
+    """Fill the new function `fn` (first argument: the `ctx` pointer) by running `emit()`
+    with `fl`'s builder inside it, from a block named `first_block`; then make it
+    self-contained (`_localize`). Returns `(fn, captures)`: the entry function's values it
+    uses, to pass through `ctx` in order. None if the code cannot leave the entry function
+    (it would need a status check or a `malloc`); then `fn` is removed from the module.
+    Shared by parallel loop bodies and matmul epilogues (codegen/lowering/epilogue.py)."""
+    b = fl.builder
+    parent_block = b.block
+    fn.linkage = "internal"
+    fn.attributes.add("nounwind")
     entry = fn.append_basic_block("entry")
-    first = fn.append_basic_block("loop")
+    first = fn.append_basic_block(first_block)
     ir.IRBuilder(entry).branch(first)
 
     failed = []
@@ -191,17 +201,15 @@ def _outline(fl, emit_body):
     def no_check(*args, **kwargs):
         failed.append(args)
 
-    saved = (fl.fn, fl.alloca_block, fl.__dict__.get("check"), fl.__dict__.get("malloc"))
-    fl.fn, fl.alloca_block = fn, entry
-    fl.check = no_check
-
     def no_malloc(*args, **kwargs):
         raise _NotOutlinable("malloc")
 
-    fl.malloc = no_malloc
+    saved = (fl.fn, fl.alloca_block, fl.__dict__.get("check"), fl.__dict__.get("malloc"))
+    fl.fn, fl.alloca_block = fn, entry
+    fl.check, fl.malloc = no_check, no_malloc
     b.position_at_end(first)
     try:
-        emit_body(start, end)
+        emit()
         b.ret_void()
         ok = not failed
     except _NotOutlinable:
@@ -218,7 +226,7 @@ def _outline(fl, emit_body):
     if ok:
         ok = _localize(fn, entry, captures)
     if not ok:
-        del fl.module.globals[name]
+        del fl.module.globals[fn.name]
         return None
     return fn, captures
 

@@ -76,51 +76,12 @@ def outline(fl, op: Op):
     """`(function, captures)`: the epilogue as an `EPILOGUE_TYPE` function, or None when its
     body cannot leave the entry function (it would need a status check or a `malloc`; then
     nothing of it remains in the module)."""
-    b = fl.builder
-    parent_block = fl.builder.block
-    name = f"{fl.fn.name}.epi{next(_counter)}"
-    fn = ir.Function(fl.module, EPILOGUE_TYPE, name=name)
-    fn.linkage = "internal"
-    fn.attributes.add("nounwind")
+    fn = ir.Function(fl.module, EPILOGUE_TYPE, name=f"{fl.fn.name}.epi{next(_counter)}")
     for arg, nm in zip(fn.args, ("ctx", "c", "ldc", "row0", "col0", "rows", "cols")):
         arg.name = nm
-    entry = fn.append_basic_block("entry")
-    first = fn.append_basic_block("rows")
-    ir.IRBuilder(entry).branch(first)
-    failed = []
-
-    def no_check(*args, **kwargs):
-        failed.append(args)
-
-    def no_malloc(*args, **kwargs):
-        raise parallel._NotOutlinable("malloc")
-
-    saved = (fl.fn, fl.alloca_block, fl.__dict__.get("check"), fl.__dict__.get("malloc"))
-    fl.fn, fl.alloca_block = fn, entry
-    fl.check, fl.malloc = no_check, no_malloc
-    b.position_at_end(first)
     _, c, ldc, row0, col0, rows, cols = fn.args
-    try:
-        _emit_rows(fl, op, c, ldc, row0, col0, i64(0), rows, cols)
-        b.ret_void()
-        ok = not failed
-    except parallel._NotOutlinable:
-        ok = False
-    finally:
-        fl.fn, fl.alloca_block = saved[0], saved[1]
-        for attr, val in (("check", saved[2]), ("malloc", saved[3])):
-            if val is None:
-                fl.__dict__.pop(attr, None)
-            else:
-                setattr(fl, attr, val)
-        b.position_at_end(parent_block)
-    captures: list = []
-    if ok:
-        ok = parallel._localize(fn, entry, captures)
-    if not ok:
-        del fl.module.globals[name]
-        return None
-    return fn, captures
+    return parallel.outline_function(
+        fl, fn, "rows", lambda: _emit_rows(fl, op, c, ldc, row0, col0, i64(0), rows, cols))
 
 
 def context(fl, captures) -> ir.Value:
