@@ -36,8 +36,8 @@ MAX_BYTES = 64 * 1024 * 1024
 MAX_CACHED_BYTES = 256 * 1024 * 1024
 SLOTS = 8
 PAGE = 4096
-#: A header before the returned pointer records the block's rounded size (keeps 64-byte
-#: alignment of malloc's 16-byte aligned result + 64 as good as malloc's).
+#: A header before the returned pointer records the block's (rounded) size; 64 bytes keep the
+#: returned pointer as aligned as malloc's own result (16 bytes).
 HEADER = 64
 
 BUFFERS_IR = f"""

@@ -350,7 +350,3 @@ def finalize_module(module: ir.Module) -> None:
     gv.section = "llvm.metadata"
     gv.initializer = ir.Constant(array, used)
 
-
-def needs_inlining(module_text: str) -> bool:
-    """Whether optimized IR still calls vector variants (then the always-inliner must run)."""
-    return "@fj.lut." in module_text

@@ -22,8 +22,8 @@ Designs (each function's docstring names its source):
   |x| < 2^20 * pi/2. Beyond that the rule falls back to libm for the lanes that need it (a
   predicated, rarely taken call).
 - `tanh`: musl `tanh.c` formulas (t = expm1(2|x|); t/(t+2) or 1 - 2/(t+2)) without branches.
-- On AVX-512 hosts `exp` scales by `llvm.ldexp` (`vscalefps/pd`, `_exp_ldexp`), and float32
-  `tanh` is table-driven (codegen/lutmath.py).
+- On AVX-512 hosts float64 `exp` scales by `llvm.ldexp` (`vscalefpd`, `_exp_ldexp`), and
+  float32 `exp` and `tanh` are table-driven (codegen/lutmath.py).
 - float32: `exp`, `exp2`, `log` run natively in float32 (SLEEF `xexpf` / musl `logf`
   designs, 16 lanes per zmm); the others are computed with the float64 algorithms and rounded
   once to float32 (an error of ~2^-40 relative before that rounding, so the float32 result is

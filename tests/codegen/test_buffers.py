@@ -41,7 +41,9 @@ def test_small_and_huge_blocks_bypass_the_cache():
         assert p and p % 16 == 0
         if n:
             ctypes.memset(p, 1, n)
+        held = buffers.cached_bytes()
         free(p)
+        assert buffers.cached_bytes() == held      # went back to libc, not into a slot
 
 
 def test_cache_holds_at_most_its_slots():
