@@ -26,6 +26,17 @@ def mem_type(dtype: np.dtype) -> ir.Type:
     return MEMORY_TYPES[np.dtype(dtype)]
 
 
+def like(shape_of: ir.Type, ty: ir.Type) -> ir.Type:
+    """`ty`, or a vector of `ty` as long as `shape_of` if that is a vector type: the scalar
+    rules also run on vectors, one lane per loop iteration (codegen/lowering/lanes.py)."""
+    return ir.VectorType(ty, shape_of.count) if isinstance(shape_of, ir.VectorType) else ty
+
+
+def element_type(ty: ir.Type) -> ir.Type:
+    """The element type of a vector type; any other type itself."""
+    return ty.element if isinstance(ty, ir.VectorType) else ty
+
+
 def const(dtype: np.dtype, value) -> ir.Constant:
     """The register constant of `value` converted to `dtype` as NumPy converts it."""
     dtype = np.dtype(dtype)
@@ -64,7 +75,7 @@ def _float_to_int(builder, x, src, dst):
     # fptosi is poison out of range (LangRef); NumPy on x86 gives the "integer indefinite"
     # INT_MIN for NaN and out-of-range values (SEMANTICS.md trap 7), so select it explicitly.
     bits = dst.itemsize * 8
-    ty = reg_type(dst)
+    ty = like(x.type, reg_type(dst))
     lo = ir.Constant(x.type, -(2.0 ** (bits - 1)))
     hi = ir.Constant(x.type, 2.0 ** (bits - 1))
     in_range = builder.and_(builder.fcmp_ordered(">=", x, lo), builder.fcmp_ordered("<", x, hi))
@@ -73,23 +84,23 @@ def _float_to_int(builder, x, src, dst):
 
 def _int_to_int(builder, x, src, dst):
     if dst.itemsize > src.itemsize:
-        return builder.sext(x, reg_type(dst))
-    return builder.trunc(x, reg_type(dst))
+        return builder.sext(x, like(x.type, reg_type(dst)))
+    return builder.trunc(x, like(x.type, reg_type(dst)))
 
 
 def _float_to_float(builder, x, src, dst):
     if dst.itemsize > src.itemsize:
-        return builder.fpext(x, reg_type(dst))
-    return builder.fptrunc(x, reg_type(dst))
+        return builder.fpext(x, like(x.type, reg_type(dst)))
+    return builder.fptrunc(x, like(x.type, reg_type(dst)))
 
 
 #: (source kind, destination kind) -> cast rule; kinds are NumPy's 'b', 'i', 'f'.
 CASTS = {
-    ("b", "i"): lambda b, x, s, d: b.zext(x, reg_type(d)),
-    ("b", "f"): lambda b, x, s, d: b.uitofp(x, reg_type(d)),
+    ("b", "i"): lambda b, x, s, d: b.zext(x, like(x.type, reg_type(d))),
+    ("b", "f"): lambda b, x, s, d: b.uitofp(x, like(x.type, reg_type(d))),
     ("i", "b"): lambda b, x, s, d: b.icmp_signed("!=", x, ir.Constant(x.type, 0)),
     ("i", "i"): _int_to_int,
-    ("i", "f"): lambda b, x, s, d: b.sitofp(x, reg_type(d)),
+    ("i", "f"): lambda b, x, s, d: b.sitofp(x, like(x.type, reg_type(d))),
     # NaN is truthy (NumPy: `np.array([nan]).astype(bool)` is True): unordered-or-not-equal.
     ("f", "b"): lambda b, x, s, d: b.fcmp_unordered("!=", x, ir.Constant(x.type, 0.0)),
     ("f", "i"): _float_to_int,
@@ -98,7 +109,8 @@ CASTS = {
 
 
 def cast(builder: ir.IRBuilder, x: ir.Value, src: np.dtype, dst: np.dtype) -> ir.Value:
-    """Convert register value `x` from `src` to `dst` as NumPy's `astype` does."""
+    """Convert register value `x` (or a vector of them) from `src` to `dst` as NumPy's
+    `astype` does."""
     src, dst = np.dtype(src), np.dtype(dst)
     if src == dst:
         return x

@@ -8,6 +8,7 @@ import llvmlite.ir as ir
 from ...ir.core import Literal, Op
 from ..llvmtypes import PTR, reg_type
 from ..lower import FunctionLowering, lowers
+from . import lanes
 
 
 def _phi_type(v) -> ir.Type:
@@ -128,6 +129,9 @@ def lower_while_loop(fl: FunctionLowering, op: Op) -> None:
     its last reader (else a copy); the body region owns its arguments' buffers and transfers
     (or copies) its yields back, so each iteration frees exactly what it no longer needs. The
     cond region only reads the carried values. The final buffers go to the enclosing region.
+
+    A `parallel` loop with an inner loop first runs chunks of iterations in SIMD lanes
+    (lanes.py); this scalar loop then starts where they stopped.
     """
     b = fl.builder
     cond_region, body_region = op.regions
@@ -140,6 +144,8 @@ def lower_while_loop(fl: FunctionLowering, op: Op) -> None:
             init.append(fl.take(v, taken))
         else:
             init.append(fl.copy_array(v))
+    if lanes.vectorizable(op):
+        init = lanes.lower_in_lanes(fl, op, init)
     pre = b.block
     header = fl.fn.append_basic_block("while.header")
     body_bb = fl.fn.append_basic_block("while.body")

@@ -17,7 +17,7 @@ import numpy as np
 
 from ...ir import types as T
 from .. import abi
-from ..llvmtypes import I1, I64, cast, const, reg_type
+from ..llvmtypes import I1, I64, cast, const, element_type, like, reg_type
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,11 +66,23 @@ def rule(name: str, kinds: str):
 
 
 def _zero(x: ir.Value) -> ir.Constant:
-    return ir.Constant(x.type, 0.0 if isinstance(x.type, (ir.FloatType, ir.DoubleType)) else 0)
+    return ir.Constant(x.type, 0.0 if isinstance(element_type(x.type),
+                                                 (ir.FloatType, ir.DoubleType)) else 0)
 
 
-def _int_min(ty: ir.IntType) -> ir.Constant:
-    return ir.Constant(ty, -(1 << (ty.width - 1)))
+def _int_min(ty: ir.Type) -> ir.Constant:
+    return ir.Constant(ty, -(1 << (element_type(ty).width - 1)))
+
+
+def _constant_int(v: ir.Value) -> int | None:
+    """The value of an int constant operand (of every lane, for a vector), else None."""
+    if not isinstance(v, ir.Constant):
+        return None
+    c = v.constant
+    if isinstance(c, (tuple, list)):
+        lanes = {x.constant for x in c}
+        c = lanes.pop() if len(lanes) == 1 else None
+    return c if isinstance(c, int) and not isinstance(c, bool) else None
 
 
 # -- integer arithmetic ----------------------------------------------------------------------------
@@ -82,17 +94,15 @@ def _checked_by_constant(fl, which: str, a, b, ranges=None):
     drop a bound the operand is known to satisfy (Collatz's `3 * n` with n >= 1: one signed
     compare against INT64_MAX // 3)."""
     bb = fl.builder
-    if isinstance(b, ir.Constant) and not isinstance(a, ir.Constant):
-        x, c, x_first = a, b.constant, True
+    if _constant_int(b) is not None and not isinstance(a, ir.Constant):
+        x, c, x_first = a, _constant_int(b), True
         known = ranges[0] if ranges else None
-    elif isinstance(a, ir.Constant) and which != "sub" and not isinstance(b, ir.Constant):
-        x, c, x_first = b, a.constant, False
+    elif _constant_int(a) is not None and which != "sub" and not isinstance(b, ir.Constant):
+        x, c, x_first = b, _constant_int(a), False
         known = ranges[1] if ranges else None
     else:
         return None
-    if not isinstance(c, int) or isinstance(c, bool):
-        return None
-    width = x.type.width
+    width = element_type(x.type).width
     lo_int, hi_int = -(1 << (width - 1)), (1 << (width - 1)) - 1
     if which == "add":
         lo, hi = lo_int - min(c, 0), hi_int - max(c, 0)
@@ -133,7 +143,7 @@ def _checked(fl, which: str, a, b, ranges=None):
     quick = _checked_by_constant(fl, which, a, b, ranges) if which == "mul" else None
     if quick is not None:
         return quick
-    ret = ir.LiteralStructType([a.type, I1])
+    ret = ir.LiteralStructType([a.type, like(a.type, I1)])
     pair = fl.call_intrinsic(f"s{which}.with.overflow", [a, b], ret=ret)
     fl.check(fl.builder.extract_value(pair, 1), abi.STATUS_OVERFLOW, [ir.Constant(I64, 0)])
     return fl.builder.extract_value(pair, 0)
@@ -430,7 +440,7 @@ def _left_shift(fl, args, op):
     # NumPy's npy_lshift: 0 when the amount is >= the width or negative (shl would be poison).
     a, n = args
     b_ = fl.builder
-    ok = b_.icmp_unsigned("<", n, ir.Constant(n.type, a.type.width))
+    ok = b_.icmp_unsigned("<", n, ir.Constant(n.type, element_type(a.type).width))
     return b_.select(ok, b_.shl(a, b_.select(ok, n, _zero(n))), _zero(a))
 
 
@@ -439,8 +449,9 @@ def _right_shift(fl, args, op):
     # NumPy's npy_rshift: the sign fill (0 or -1) when the amount is out of range.
     a, n = args
     b_ = fl.builder
-    ok = b_.icmp_unsigned("<", n, ir.Constant(n.type, a.type.width))
-    fill = b_.ashr(a, ir.Constant(a.type, a.type.width - 1))
+    width = element_type(a.type).width
+    ok = b_.icmp_unsigned("<", n, ir.Constant(n.type, width))
+    fill = b_.ashr(a, ir.Constant(a.type, width - 1))
     return b_.select(ok, b_.ashr(a, b_.select(ok, n, _zero(n))), fill)
 
 
@@ -546,7 +557,7 @@ rule("signbit", "f")(lambda fl, args, op: fl.builder.icmp_signed(
 for _name, _value in (("isnan", False), ("isinf", False), ("isfinite", True),
                       ("signbit", False)):
     # NumPy defines these for ints and bools too (constant results, or x < 0 for signbit).
-    rule(_name, "bi")(lambda fl, args, op, _v=_value: ir.Constant(I1, int(_v)))
+    rule(_name, "bi")(lambda fl, args, op, _v=_value: ir.Constant(like(args[0].type, I1), int(_v)))
 rule("signbit", "i")(lambda fl, args, op: fl.builder.icmp_signed("<", args[0], _zero(args[0])))
 
 

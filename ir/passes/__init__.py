@@ -22,6 +22,9 @@ The default pipeline, in order, and why:
      bias, an activation, another product added) takes that kernel as its `epilogue`, run
      on each block of the product inside the gemm. It needs fusion's finished kernels (the
      whole chain after the product is one kernel only then).
+  8. `parallel_loops` marks loops whose iterations are independent (`parallel=True`), for
+     codegen to run them in SIMD lanes; it only adds attributes, so it runs after every
+     pass that rebuilds loops.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from .fusion import ElementwiseFusion
 from .licm import LoopInvariantCodeMotion
 from .matmul_epilogue import MatmulEpilogueFusion
 from .matmul_transpose import MatmulTransposeFolding
+from .parallel_loops import ParallelLoopDetection
 from .range_analysis import RangeAnalysis
 from .manager import Pass, PassManager, Rebuilder, map_regions
 
@@ -43,7 +47,7 @@ def default_passes() -> list[Pass]:
     """The default pipeline as a flat list (see the module docstring for the order)."""
     return [ConstantFolding(), Canonicalize(), LoopInvariantCodeMotion(),
             CommonSubexpressionElimination(), MatmulTransposeFolding(), DeadCodeElimination(),
-            RangeAnalysis(), ElementwiseFusion(), MatmulEpilogueFusion()]
+            RangeAnalysis(), ElementwiseFusion(), MatmulEpilogueFusion(), ParallelLoopDetection()]
 
 
 def optimize(graph: Graph) -> tuple[Graph, list[dict]]:
@@ -53,6 +57,6 @@ def optimize(graph: Graph) -> tuple[Graph, list[dict]]:
 
 
 __all__ = ["Canonicalize", "CommonSubexpressionElimination", "ConstantFolding",
-           "DeadCodeElimination", "MatmulEpilogueFusion", "MatmulTransposeFolding", "RangeAnalysis",
+           "DeadCodeElimination", "MatmulEpilogueFusion", "MatmulTransposeFolding", "ParallelLoopDetection", "RangeAnalysis",
            "ElementwiseFusion", "LoopInvariantCodeMotion", "Pass", "PassManager", "Rebuilder", "default_passes",
            "map_regions", "optimize"]
