@@ -16,9 +16,13 @@ figure 8; BLIS's five loops around the micro-kernel):
 
     for jc in range(0, n, nc):              # B block columns
       for pc in range(0, k, kc):            # k blocks; later ones accumulate onto C
-        pack B[pc:pc+kc, jc:jc+nc] -> nr-wide panels      (or read B in place, see below)
+        pack B[pc:pc+kc, jc:jc+nc] -> nr-wide panels      (or read B in place, see below;
+                                                           row-major B: packed by the
+                                                           first strip's kernels)
         for ic in range(0, m, mc):
           pack A[ic:ic+mc, pc:pc+kc] -> rows of stride a_stride (kc_max + a line)
+                                           (row-major A, kc >= A_IN_PLACE_MIN_K: only
+                                            the last, partial micro-panel)
           for ir in range(0, mc, mr):       # the A micro-panel stays in L1 ...
             for jr in range(0, nc, nr):     # ... while B panels stream from L2
               micro-kernel(C[ic+ir:, jc+jr:])
@@ -29,7 +33,10 @@ that order. Measured on Zen 5: the same at 512^3, A outer 10-20% faster at 1024^
 B is read in place (row-major, unit stride along n: the kernel's vector loads are masked at the
 right edge) unless it is transposed or A has more than `PACK_B_MIN_M` rows: packing B costs a
 copy of it per k block, which small products (an RNN step: 32 x 128 @ 128 x 128) do not earn
-back. A is always packed (a cheap row copy, and the kernel then needs no run-time A strides).
+back. Row-major B is packed by the kernels of the first strip of tiles, which read it in place
+and store each row they load into the packed panel (no separate copy pass). A is read in
+place when row-major and the k block is long (`A_IN_PLACE_MIN_K`), except a last micro-panel
+of fewer than `mr` rows, which is packed (the kernel reads whole panels); otherwise packed.
 
 The workspace (packed A and B blocks) is cached in one process-wide slot: a call takes it with
 an atomic exchange and puts it back afterwards, so concurrent calls from several threads each
@@ -54,6 +61,12 @@ from .vector import VectorKind
 #: up (in place, a power-of-two ldb puts a B micro-panel's rows in a few L1 sets and pages:
 #: 1024^3 9 -> 11 ms).
 PACK_B_MIN_M = 64
+
+#: Read row-major A in place (no packing) when a k block is at least this long: the kernel
+#: then broadcasts from `mr` rows `lda` apart. Measured on Zen 5, 506 x 512 @ 512 x 512
+#: float32: 4.43 -> 4.33 M cycles. Short rows keep the packed copy, whose padded stride keeps
+#: the rows' few cache lines out of each other's L1 sets.
+A_IN_PLACE_MIN_K = 128
 
 #: Loop order inside a packed A block: B micro-panel outer (BLIS: it stays in L1 while A
 #: micro-panels stream from L2) or A micro-panel outer.
@@ -171,7 +184,10 @@ def emit_serial(module: ir.Module, cfg: Blocking, elem: ir.Type) -> ir.Function:
     for k = 0, the zeroed C. Parts never overlap and cover C exactly once."""
     vk = VectorKind(module, elem, cfg.lanes)
     mr, nr, kc_max, a_stride = cfg.mr, cfg.nr, cfg.kc, cfg.a_stride
-    kernel = emit_microkernel(module, f"fj_gemm_{cfg.name}_kernel", vk, mr, cfg.nv, a_stride, 1)
+    # The A row stride is an argument: A read in place (lda) or packed (a_stride).
+    kernel = emit_microkernel(module, f"fj_gemm_{cfg.name}_kernel", vk, mr, cfg.nv, None, 1)
+    packing_kernel = emit_microkernel(module, f"fj_gemm_{cfg.name}_kernel_pack", vk, mr, cfg.nv,
+                                      None, 1, pack_b=True)
     transpose = emit_transpose(module, f"fj_gemm_{cfg.name}_transpose", vk)
     pack_a = emit_pack_a(module, f"fj_gemm_{cfg.name}_pack_a", vk, mr, a_stride, transpose)
     pack_b = emit_pack_b(module, f"fj_gemm_{cfg.name}_pack_b", vk, cfg.nv, transpose)
@@ -221,21 +237,40 @@ def emit_serial(module: ir.Module, cfg: Blocking, elem: ir.Type) -> ir.Function:
             kc = _imin(b, b.sub(k, pc), i64(kc_max))
             accumulate = b.icmp_signed(">", pc, i64(0))
             last_k = b.icmp_signed(">=", b.add(pc, kc), k)
-            with b.if_then(packed_b):
+            # A transposed B is packed first; a row-major one by the first strip of tiles.
+            with b.if_then(trans_b):
                 b.call(pack_b, [bbuf, bp, ldb, trans_b, pc, jc, kc, nc])
+            b_in_place = vk.at(b, bp, b.add(b.mul(pc, ldb), jc))
             # In place: B[pc, jc] and row stride ldb; packed: panel j at j * kc, stride nr.
-            b_base = b.select(packed_b, bbuf, vk.at(b, bp, b.add(b.mul(pc, ldb), jc)))
+            b_base = b.select(packed_b, bbuf, b_in_place)
             rsb = b.select(packed_b, i64(nr), ldb)
             col_step = b.select(packed_b, kc, i64(1))
+            in_place_a = b.and_(b.not_(trans_a), b.icmp_signed(">=", kc, i64(A_IN_PLACE_MIN_K)))
             with counted(b, 0, m, cfg.mc, "ic") as ic:
                 mc = _imin(b, b.sub(m, ic), i64(cfg.mc))
-                b.call(pack_a, [abuf, a, lda, trans_a, ic, pc, mc, kc])
+                # Whole micro-panels of a row-major A are read in place; the rest is packed.
+                full = b.select(in_place_a, b.mul(b.sdiv(mc, i64(mr)), i64(mr)), i64(0))
+                with b.if_then(b.icmp_signed("<", full, mc)):
+                    b.call(pack_a, [abuf, a, lda, trans_a, b.add(ic, full), pc, b.sub(mc, full),
+                                    kc])
                 def tile(ir_, jr):
-                    a_panel = vk.at(b, abuf, b.mul(ir_, i64(a_stride)))
+                    a_here = b.icmp_signed("<", ir_, full)
+                    a_panel = b.select(
+                        a_here, vk.at(b, a, b.add(b.mul(b.add(ic, ir_), lda), pc)),
+                        vk.at(b, abuf, b.mul(b.sub(ir_, full), i64(a_stride))))
+                    rsa = b.select(a_here, lda, i64(a_stride))
                     b_panel = vk.at(b, b_base, b.mul(jr, col_step))
                     c_tile = vk.at(b, c, b.add(b.mul(b.add(ic, ir_), ldc), b.add(jc, jr)))
-                    b.call(kernel, [kc, a_panel, b_panel, rsb, c_tile, ldc, b.sub(mc, ir_),
-                                    b.sub(nc, jr), accumulate])
+                    args = [kc, a_panel, b_panel, rsb, c_tile, ldc, b.sub(mc, ir_),
+                            b.sub(nc, jr), accumulate]
+                    first = b.and_(b.and_(packed_b, b.not_(trans_b)),
+                                   b.icmp_signed("==", b.or_(ic, ir_), i64(0)))
+                    with b.if_else(first) as (packs, other):
+                        with packs:
+                            from_b = args[:2] + [vk.at(b, b_in_place, jr), ldb] + args[4:]
+                            b.call(packing_kernel, from_b + [b_panel, rsa])
+                        with other:
+                            b.call(kernel, args + [rsa])
 
                 if B_PANEL_OUTER:
                     with counted(b, 0, nc, nr, "jr") as jr:

@@ -14,14 +14,20 @@ Generated function (internal linkage, one per A panel layout):
 
     void uk(i64 kc, ptr a, ptr b, i64 rsb, ptr c, i64 ldc, i64 m_rem, i64 n_rem, i1 accumulate)
 
-- `a`: the packed A panel; A[r, k] is at element `r * a_rs + k * a_cs` (compile-time strides;
-  `pack.py` makes `(stride, 1)` row panels). Rows `>= m_rem` must be readable (packing pads
-  them with zeros), their results are dropped.
+- `a`: the A panel; A[r, k] is at element `r * a_rs + k * a_cs` (`pack.py` makes
+  `(stride, 1)` row panels; a row-major A read in place has `(lda, 1)`). All `mr` rows must
+  be readable (packing pads them with zeros), the results of rows `>= m_rem` are dropped.
 - `b`: B[k, j] at element `k * rsb + j` (a packed panel, `rsb = nr`, or B itself, `rsb = ldb`).
   Lanes `j >= n_rem` are neither loaded nor stored (masked), so `b` may be the caller's buffer.
 - `c`: C[r, j] at `r * ldc + j`; rows `< m_rem`, columns `< n_rem` are written.
 - `accumulate`: start from C's values (a later k block: the FMA chain of each element simply
   continues, so the result does not depend on the blocking) instead of zeros.
+
+The packing form (`pack_b=True`) takes one more argument, `ptr pack`: it also stores each
+row of B it loads at `pack + k * nr` (masked lanes as zeros), so the first strip of tiles
+packs the B block it reads in place while computing, instead of a separate copy pass. (One
+function for both, storing to a scratch row when not packing, measured 12% slower.) With
+`a_rs = None` the A row stride is a last argument, `i64 rsa` (A read in place, or packed).
 
 Summation order: every C element is `fma(A[r,k], B[k,j], acc)` for k = 0, 1, ... in order,
 whatever the tile, blocking or thread: results are deterministic.
@@ -42,22 +48,31 @@ KERNEL_ARGS = [I64, PTR, PTR, I64, PTR, I64, I64, I64, I1]
 
 
 def emit_microkernel(module: ir.Module, name: str, vk: VectorKind, mr: int, nv: int,
-                     a_rs: int, a_cs: int) -> ir.Function:
+                     a_rs: int | None, a_cs: int, pack_b: bool = False) -> ir.Function:
     """Define the `mr x (nv * lanes)` kernel `name` whose A panel has element strides
-    `(a_rs, a_cs)` (row, k). Returns the function."""
-    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), KERNEL_ARGS), name=name)
+    `(a_rs, a_cs)` (row, k); with `pack_b`, the packing variant (module docstring). Returns
+    the function."""
+    args = KERNEL_ARGS + [PTR] * pack_b + [I64] * (a_rs is None)
+    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), args), name=name)
     fn.linkage = "internal"
     fn.attributes.add("nounwind")
-    kc, a, bp, rsb, c, ldc, m_rem, n_rem, accumulate = fn.args
-    for arg, nm in zip(fn.args, ("kc", "a", "b", "rsb", "c", "ldc", "m_rem", "n_rem", "acc")):
+    kc, a, bp, rsb, c, ldc, m_rem, n_rem, accumulate = fn.args[:9]
+    pack = fn.args[9] if pack_b else None
+    rsa = fn.args[-1] if a_rs is None else None
+    for arg, nm in zip(fn.args, ("kc", "a", "b", "rsb", "c", "ldc", "m_rem", "n_rem", "acc",
+                                 *(("pack",) if pack_b else ()), "rsa")):
         arg.name = nm
-    for p in (a, bp, c):
-        p.add_attribute("noalias")
+    for p in (a, bp, c, pack):
+        if p is not None:
+            p.add_attribute("noalias")
+    nr = nv * vk.lanes
 
     entry = fn.append_basic_block("entry")
     b = ir.IRBuilder(entry)
     lanes = vk.lanes
     col_masks = [vk.lane_mask(b, b.sub(n_rem, i64(v * lanes))) for v in range(nv)]
+    a_rows = [i64(r * a_rs) for r in range(mr)] if rsa is None else \
+        [b.mul(rsa, i64(r)) for r in range(mr)]
 
     def c_ptrs(bb: ir.IRBuilder):
         # Row pointers by repeated addition (no multiplies); recomputed where used, so they
@@ -91,18 +106,21 @@ def emit_microkernel(module: ir.Module, name: str, vk: VectorKind, mr: int, nv: 
             row.append(phi)
         acc0.append(row)
 
-    def step(bb: ir.IRBuilder, pa, pb, acc):
+    def step(bb: ir.IRBuilder, pa, pb, pp, acc):
         """One k step: `nv` B vectors, `mr` broadcasts, `mr * nv` FMAs."""
         bvec = [vk.masked_load(bb, vk.at(bb, pb, v * lanes), col_masks[v]) for v in range(nv)]
+        if pp is not None:
+            for v in range(nv):
+                vk.store(bb, bvec[v], vk.at(bb, pp, v * lanes))
         out = []
         for r in range(mr):
-            s = bb.load(vk.at(bb, pa, r * a_rs), typ=vk.elem)
+            s = bb.load(vk.at(bb, pa, a_rows[r]), typ=vk.elem)
             sv = vk.splat(bb, s)
             out.append([vk.fma(bb, sv, bvec[v], acc[r][v]) for v in range(nv)])
         return out
 
-    def loop(bb: ir.IRBuilder, count, unroll: int, pa0, pb0, acc_in, label: str):
-        """`count` iterations of `unroll` steps each; returns (pa, pb, acc) after it."""
+    def loop(bb: ir.IRBuilder, count, unroll: int, pa0, pb0, pp0, acc_in, label: str):
+        """`count` iterations of `unroll` steps each; returns (pa, pb, pp, acc) after it."""
         pre = bb.block
         head = fn.append_basic_block(f"{label}.head")
         body = fn.append_basic_block(f"{label}.body")
@@ -112,36 +130,43 @@ def emit_microkernel(module: ir.Module, name: str, vk: VectorKind, mr: int, nv: 
         i = bb.phi(I64, name=f"{label}.i")
         pa = bb.phi(PTR, name=f"{label}.pa")
         pb = bb.phi(PTR, name=f"{label}.pb")
+        pp = bb.phi(PTR, name=f"{label}.pp") if pp0 is not None else None
         acc = [[bb.phi(vk.ty) for _ in range(nv)] for _ in range(mr)]
         i.add_incoming(i64(0), pre)
         pa.add_incoming(pa0, pre)
         pb.add_incoming(pb0, pre)
+        if pp is not None:
+            pp.add_incoming(pp0, pre)
         for r in range(mr):
             for v in range(nv):
                 acc[r][v].add_incoming(acc_in[r][v], pre)
         bb.cbranch(bb.icmp_signed("<", i, count), body, done)
         bb.position_at_end(body)
-        cur, qa, qb = acc, pa, pb
+        cur, qa, qb, qp = acc, pa, pb, pp
         for _ in range(unroll):
-            cur = step(bb, qa, qb, cur)
+            cur = step(bb, qa, qb, qp, cur)
             qa = vk.at(bb, qa, a_cs)
             qb = bb.gep(qb, [rsb], source_etype=vk.elem)
+            qp = vk.at(bb, qp, nr) if qp is not None else None
         i.add_incoming(bb.add(i, i64(1), flags=["nuw", "nsw"]), bb.block)
         pa.add_incoming(qa, bb.block)
         pb.add_incoming(qb, bb.block)
+        if pp is not None:
+            pp.add_incoming(qp, bb.block)
         for r in range(mr):
             for v in range(nv):
                 acc[r][v].add_incoming(cur[r][v], bb.block)
         bb.branch(head)
         bb.position_at_end(done)
-        return pa, pb, acc
+        return pa, pb, pp, acc
 
     if UNROLL == 1:
-        pa, pb, acc = loop(b, kc, 1, a, bp, acc0, "k")
+        pa, pb, pp, acc = loop(b, kc, 1, a, bp, pack, acc0, "k")
     else:
         main = b.sdiv(kc, i64(UNROLL))
-        pa, pb, acc = loop(b, main, UNROLL, a, bp, acc0, "ku")
-        pa, pb, acc = loop(b, b.sub(kc, b.mul(main, i64(UNROLL))), 1, pa, pb, acc, "k1")
+        pa, pb, pp, acc = loop(b, main, UNROLL, a, bp, pack, acc0, "ku")
+        pa, pb, pp, acc = loop(b, b.sub(kc, b.mul(main, i64(UNROLL))), 1, pa, pb, pp, acc,
+                               "k1")
 
     ptrs = c_ptrs(b)
     for r in range(mr):
