@@ -36,7 +36,10 @@ copy of it per k block, which small products (an RNN step: 32 x 128 @ 128 x 128)
 back. Row-major B is packed by the kernels of the first strip of tiles, which read it in place
 and store each row they load into the packed panel (no separate copy pass). A is read in
 place when row-major and the k block is long (`A_IN_PLACE_MIN_K`), except a last micro-panel
-of fewer than `mr` rows, which is packed (the kernel reads whole panels); otherwise packed.
+of fewer than `mr` rows, which is packed (the kernel reads whole panels); otherwise packed. A
+last strip of at most `ceil(mr / 2)` rows runs a kernel of that many rows (512 rows with
+mr = 11 leave 6). Measured on Zen 5, 512^3 float32 with all three: 4.61 -> 4.42 M cycles;
+the module then compiles in about 75 ms.
 
 The workspace (packed A and B blocks) is cached in one process-wide slot: a call takes it with
 an atomic exchange and puts it back afterwards, so concurrent calls from several threads each
@@ -188,6 +191,10 @@ def emit_serial(module: ir.Module, cfg: Blocking, elem: ir.Type) -> ir.Function:
     kernel = emit_microkernel(module, f"fj_gemm_{cfg.name}_kernel", vk, mr, cfg.nv, None, 1)
     packing_kernel = emit_microkernel(module, f"fj_gemm_{cfg.name}_kernel_pack", vk, mr, cfg.nv,
                                       None, 1, pack_b=True)
+    # A strip of at most half a tile's rows (the last rows of A) costs half a tile this way.
+    tail_rows = (mr + 1) // 2
+    tail_kernel = emit_microkernel(module, f"fj_gemm_{cfg.name}_kernel_tail", vk, tail_rows,
+                                   cfg.nv, None, 1)
     transpose = emit_transpose(module, f"fj_gemm_{cfg.name}_transpose", vk)
     pack_a = emit_pack_a(module, f"fj_gemm_{cfg.name}_pack_a", vk, mr, a_stride, transpose)
     pack_b = emit_pack_b(module, f"fj_gemm_{cfg.name}_pack_b", vk, cfg.nv, transpose)
@@ -270,7 +277,12 @@ def emit_serial(module: ir.Module, cfg: Blocking, elem: ir.Type) -> ir.Function:
                             from_b = args[:2] + [vk.at(b, b_in_place, jr), ldb] + args[4:]
                             b.call(packing_kernel, from_b + [b_panel, rsa])
                         with other:
-                            b.call(kernel, args + [rsa])
+                            short = b.icmp_signed("<=", b.sub(mc, ir_), i64(tail_rows))
+                            with b.if_else(short) as (few, many):
+                                with few:
+                                    b.call(tail_kernel, args + [rsa])
+                                with many:
+                                    b.call(kernel, args + [rsa])
 
                 if B_PANEL_OUTER:
                     with counted(b, 0, nc, nr, "jr") as jr:
