@@ -23,11 +23,12 @@ Generated function (internal linkage, one per A panel layout):
 - `accumulate`: start from C's values (a later k block: the FMA chain of each element simply
   continues, so the result does not depend on the blocking) instead of zeros.
 
-The packing form (`pack_b=True`) takes one more argument, `ptr pack`: it also stores each
-row of B it loads at `pack + k * nr` (masked lanes as zeros), so the first strip of tiles
-packs the B block it reads in place while computing, instead of a separate copy pass. (One
-function for both, storing to a scratch row when not packing, measured 12% slower.) With
-`a_rs = None` the A row stride is a last argument, `i64 rsa` (A read in place, or packed).
+The packing form (`pack_b=True`) takes one more argument, `ptr pack`: unless it is null, the
+kernel also stores each row of B it loads at `pack + k * nr` (masked lanes as zeros), so the
+first strip of tiles packs the B block it reads in place while computing, instead of a
+separate copy pass. (A branch per k step; storing to a scratch row instead measured 12%
+slower, a second kernel costs 9 ms of compile time.) With `a_rs = None` the A row stride is a
+last argument, `i64 rsa` (A read in place, or packed).
 
 Summation order: every C element is `fma(A[r,k], B[k,j], acc)` for k = 0, 1, ... in order,
 whatever the tile, blocking or thread: results are deterministic.
@@ -70,6 +71,7 @@ def emit_microkernel(module: ir.Module, name: str, vk: VectorKind, mr: int, nv: 
     entry = fn.append_basic_block("entry")
     b = ir.IRBuilder(entry)
     lanes = vk.lanes
+    packing = b.icmp_unsigned("!=", pack, ir.Constant(PTR, None)) if pack_b else None
     col_masks = [vk.lane_mask(b, b.sub(n_rem, i64(v * lanes))) for v in range(nv)]
     a_rows = [i64(r * a_rs) for r in range(mr)] if rsa is None else \
         [b.mul(rsa, i64(r)) for r in range(mr)]
@@ -110,8 +112,11 @@ def emit_microkernel(module: ir.Module, name: str, vk: VectorKind, mr: int, nv: 
         """One k step: `nv` B vectors, `mr` broadcasts, `mr * nv` FMAs."""
         bvec = [vk.masked_load(bb, vk.at(bb, pb, v * lanes), col_masks[v]) for v in range(nv)]
         if pp is not None:
-            for v in range(nv):
-                vk.store(bb, bvec[v], vk.at(bb, pp, v * lanes))
+            # Packing is a run-time choice (null `pack`: don't): one well-predicted branch
+            # per k step, and one function to compile instead of two.
+            with bb.if_then(packing):
+                for v in range(nv):
+                    vk.store(bb, bvec[v], vk.at(bb, pp, v * lanes))
         out = []
         for r in range(mr):
             s = bb.load(vk.at(bb, pa, a_rows[r]), typ=vk.elem)
