@@ -40,10 +40,14 @@ def module_ir(name: str, isa: str | None = None, threaded: bool = False) -> str:
 
 
 def _target_machine(cpu: str | None = None) -> llvm.TargetMachine:
-    """The host's machine, or (tests) another CPU with its default features."""
+    """The host's machine, or (tests) another CPU with its default features.
+
+    Code generation at -O1: the IR is already the code we want (see `_optimize`), and the
+    greedy register allocator still runs; measured on Zen 5, 512^3 float32 runs as fast as at
+    -O3 and the module compiles 10% faster (a matmul's first call pays this compile)."""
     features = target.FEATURES if cpu is None else ""
     return llvm.Target.from_triple(target.TRIPLE).create_target_machine(
-        cpu=cpu or target.CPU, features=features, opt=3, reloc="default",
+        cpu=cpu or target.CPU, features=features, opt=1, reloc="default",
         codemodel="jitdefault", jit=True)
 
 
