@@ -36,6 +36,7 @@ import llvmlite.ir as ir
 
 from ...ir import types as T
 from ...ir.core import Literal, Op, Region, Value
+from ...ir.passes.parallel_loops import defined_inside
 from ..llvmtypes import I1, I32, I64, I8, PTR, cast, const, mem_type, reg_type
 from ..target import HAS_AVX512F
 from .scalar import emit_scalar_op
@@ -67,11 +68,12 @@ def vectorizable(loop: Op) -> bool:
     if not any(op.name == "while_loop" for op in body.walk()):
         return False
     carried_arrays = {id(a) for a in body.args if a.type.ndim}
-    return _lane_region(body, loop, carried_arrays)
+    inside = defined_inside(body) | {id(a) for a in loop.regions[0].args}
+    return _lane_region(body, inside, carried_arrays)
 
 
-def _lane_region(region: Region, loop: Op, carried_arrays: set) -> bool:
-    return all(_lane_op(op, loop, carried_arrays) for op in region.ops) and \
+def _lane_region(region: Region, inside: set, carried_arrays: set) -> bool:
+    return all(_lane_op(op, inside, carried_arrays) for op in region.ops) and \
         all(not v.type.ndim for v in region.yields if id(v) not in carried_arrays)
 
 
@@ -79,30 +81,25 @@ def _scalar_values(values: Sequence[Value]) -> bool:
     return all(not v.type.ndim and v.type.dtype in T.SUPPORTED_DTYPES for v in values)
 
 
-def _lane_op(op: Op, loop: Op, carried_arrays: set) -> bool:
+def _lane_op(op: Op, inside: set, carried_arrays: set) -> bool:
     if op.name == "setitem":
         # The loop's own element store (the pass checked its index); its result is yielded.
         carried_arrays.add(id(op.results[0]))
         return id(op.operands[0]) in carried_arrays and _scalar_values(op.operands[1:])
     if op.name == "getitem":
         x = op.operands[0]
-        return (x.type.ndim > 0 and _outside(x, loop) and _scalar_values(op.results)
+        return (x.type.ndim > 0 and id(x) not in inside and _scalar_values(op.results)
                 and _scalar_values(op.operands[1:])
                 and all(e[0] in ("int", "dynamic") for e in op.attrs["index"]))
     if op.name in ("cond", "while_loop"):
         return _scalar_values(op.operands) and _scalar_values(op.results) and all(
-            _lane_region(r, loop, carried_arrays) for r in op.regions)
+            _lane_region(r, inside, carried_arrays) for r in op.regions)
     return op.name in LANE_OPS and _scalar_values(op.operands) and _scalar_values(op.results)
-
-
-def _outside(v: Value, loop: Op) -> bool:
-    defined = {id(r) for op in loop.regions[1].walk() for r in op.results}
-    return id(v) not in defined and all(v is not a for r in loop.regions for a in r.args)
 
 
 # -- the lowering ----------------------------------------------------------------------------------
 
-def vector_type(ty: ir.Type, width: int = LANE_WIDTH) -> ir.VectorType:
+def vector_type(ty: ir.Type, width: int) -> ir.VectorType:
     return ir.VectorType(ty, width)
 
 

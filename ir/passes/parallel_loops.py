@@ -117,16 +117,10 @@ def _induction(loop: Op) -> int | None:
     return k
 
 
-def _defined_outside(v: Value, region: Region) -> bool:
-    """Is `v` a literal or a value defined outside `region` (not by it or its nested ops)?"""
-    if isinstance(v, Literal):
-        return True
-    inside = {id(a) for a in region.args}
-    for op in region.walk():
-        inside.update(id(r) for r in op.results)
-        for sub in op.regions:
-            inside.update(id(a) for a in sub.args)
-    return id(v) not in inside
+def defined_inside(region: Region) -> set[int]:
+    """The ids of the values `region` defines: its arguments, its ops' results and those of
+    its nested regions (anything else it reads is a literal or comes from outside)."""
+    return {id(v) for v in _values(region)}
 
 
 class _Uses:
@@ -173,7 +167,8 @@ def _single_element_store(body: Region, uses: _Uses, arg: Value, yielded: Value,
     traced = store.operands[2:]
     if not any(t is counter for t in traced):
         return False
-    return all(t is counter or _defined_outside(t, body) for t in traced)
+    inside = defined_inside(body)
+    return all(t is counter or id(t) not in inside for t in traced)
 
 
 def _is_sum(body: Region, uses: _Uses, arg: BlockArg, m: int) -> bool:
