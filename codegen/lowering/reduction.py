@@ -25,6 +25,7 @@ from ..llvmtypes import (I64, PTR, cast, const, element_ptr, i64, load, mem_type
 from ..loops import broadcast_loop, for_range, strided_loop
 from ..lower import FunctionLowering, lowers
 from . import elementwise as _elementwise
+from . import extremum as _extremum
 from .scalar import RULES, ScalarOp, emit_scalar_op
 
 #: Pairwise summation's block size and unroll factor (NumPy's PW_BLOCKSIZE and its 8 lanes).
@@ -218,6 +219,8 @@ def _reduce_block(fl: FunctionLowering, name: str, base: ir.Value, count: ir.Val
     b = fl.builder
     if name in ("sum", "mean") and acc.kind == "f":
         return pairwise_sum(fl, base, count, src, acc)
+    if _extremum.supported(name, src, acc):
+        return _extremum.extremum(fl, name, base, count, acc, _identity(name, acc), combine)
     slot = fl.alloca(reg_type(acc))
     b.store(_identity(name, acc), slot)
     with for_range(b, count, name="red") as i:
@@ -468,6 +471,19 @@ def lower_reduction_kernel(fl: FunctionLowering, op: Op) -> None:
             return stream_of[("row", v)]
         return stream_of.get(v)
 
+    def _extrema_phase(ph: int) -> list:
+        """Phase `ph`'s reductions if they are all float max/min of inputs of the domain's
+        shape (contiguous rows) and the phase computes nothing else; else []."""
+        if any(p == ph for p in row_phase.values()):
+            return []
+        ops = [o for o in reds if red_phase[o] == ph]
+        ok = all(_extremum.supported(o.name, o.operands[0].type.dtype,
+                                     o.results[0].type.dtype)
+                 and o.operands[0] in external and o.operands[0] in stream_of
+                 and tuple(external[o.operands[0]].type.shape) == tuple(domain.shape)
+                 for o in ops)
+        return ops if ok else []
+
     def outer_body(outer_off: list) -> None:
         scalars: dict = {}   # reduction results of this row (registers)
 
@@ -523,12 +539,23 @@ def lower_reduction_kernel(fl: FunctionLowering, op: Op) -> None:
                 [v for v, p in row_phase.items() if p == ph]
             if not busy:
                 continue
-            for o in reds:
-                if red_phase[o] == ph and o not in pairwise:
-                    acc = o.results[0].type.dtype
-                    b.store(_identity(o.name, acc), acc_slots[o])
-            strided_loop(b, inner, [st[3][n - k:] for st in streams], outer_off,
-                         lambda off, ph=ph: phase_body(ph, off), interleave=True)
+            extrema = _extrema_phase(ph)
+            for o in extrema:
+                # A phase of float max/min of whole input rows and nothing else: the SIMD
+                # helper instead of the per-element loop (extremum.py).
+                x, acc = o.operands[0], o.results[0].type.dtype
+                s = stream_of[x]
+                row = element_ptr(b, streams[s][1], x.type.dtype, outer_off[s])
+                b.store(_extremum.extremum(fl, o.name, row, row_len, acc,
+                                           _identity(o.name, acc), _combine_rule(o.name, acc)),
+                        acc_slots[o])
+            if not extrema:
+                for o in reds:
+                    if red_phase[o] == ph and o not in pairwise:
+                        acc = o.results[0].type.dtype
+                        b.store(_identity(o.name, acc), acc_slots[o])
+                strided_loop(b, inner, [st[3][n - k:] for st in streams], outer_off,
+                             lambda off, ph=ph: phase_body(ph, off), interleave=True)
             for o in reds:
                 if red_phase[o] != ph:
                     continue
