@@ -20,7 +20,13 @@ allocate. And, for fused elementwise epilogues (`matmul[epilogue=...]`):
 which calls `void epilogue(ptr ctx, ptr c, i64 ldc, i64 row0, i64 col0, i64 rows, i64 cols)`
 once on each finished block `C[row0:row0+rows, col0:col0+cols]` (`c` points at its first
 element), after the block's last k step while it is still in cache, on whichever thread
-computed it; the blocks cover C exactly once. A null `epilogue` is the plain gemm. Built for AVX-512F (16 x f32 / 8 x f64 vectors) or AVX2+FMA (8 x f32 / 4 x f64);
+computed it; the blocks cover C exactly once. And for the commonest epilogues, applied in
+registers by the kernels before C is stored (no second pass over C):
+
+    i64 fj_gemm_f32_post(<the 13 arguments>, ptr bias, i64 relu)      (and fj_gemm_f64_post)
+
+`C = maximum(A @ B + bias, 0)`, the bias (a row of n elements, or null) and the ReLU each
+optional (see `codegen/lowering/epilogue.post_ops`). A null `epilogue` is the plain gemm. Built for AVX-512F (16 x f32 / 8 x f64 vectors) or AVX2+FMA (8 x f32 / 4 x f64);
 without either, `available()` is False and matmul keeps calling BLAS.
 `FLOWJIT_GEMM=blas` (read at each compile) makes matmul call BLAS anyway.
 """
@@ -57,6 +63,12 @@ def epilogue_symbol(dtype) -> str:
     return f"fj_gemm_{dtype_name(dtype)}_epi"
 
 
+def post_symbol(dtype) -> str:
+    """The entry point taking an epilogue and the in-register post-ops (`fj_gemm_<dtype>_post`:
+    the `_epi` arguments, then `ptr bias, i64 relu`; see `driver.py`)."""
+    return f"fj_gemm_{dtype_name(dtype)}_post"
+
+
 def install(dtype) -> int:
     """Compile (once per process) and register the gemm for `dtype`; its address."""
     from . import build
@@ -71,5 +83,5 @@ def install_for_object(data: bytes) -> None:
             build.install(name)
 
 
-__all__ = ["available", "epilogue_symbol", "install", "install_for_object", "symbol",
+__all__ = ["available", "epilogue_symbol", "post_symbol", "install", "install_for_object", "symbol",
            "dtype_name"]

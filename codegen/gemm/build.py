@@ -95,10 +95,11 @@ def install(name: str) -> int:
         t0 = time.perf_counter()
         engine, addr = compile_module(name, threaded=pool_threads())
         llvm.add_symbol(f"fj_gemm_{name}", addr)
-        epi = engine.get_function_address(f"fj_gemm_{name}_epi")
-        if not epi:
-            raise RuntimeError(f"flowjit: fj_gemm_{name}_epi did not compile")
-        llvm.add_symbol(f"fj_gemm_{name}_epi", epi)
+        for entry in (f"fj_gemm_{name}_epi", f"fj_gemm_{name}_post"):
+            address = engine.get_function_address(entry)
+            if not address:
+                raise RuntimeError(f"flowjit: {entry} did not compile")
+            llvm.add_symbol(entry, address)
         _engines[name] = engine
         _addresses[name] = addr
         COMPILE_SECONDS[name] = time.perf_counter() - t0

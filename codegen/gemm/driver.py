@@ -89,9 +89,13 @@ ARG_NAMES = ("m", "n", "k", "a", "lda", "ta", "b", "ldb", "tb", "c", "ldc")
 EPILOGUE_TYPE = ir.FunctionType(ir.VoidType(), [PTR, PTR, I64, I64, I64, I64, I64])
 #: `_epi` entry points take the epilogue and its context after the 11 gemm arguments.
 EPI_ARGS = GEMM_ARGS + [PTR, PTR]
+#: `_post` entry points also take the post-ops applied in registers before C is stored:
+#: `ptr bias` (a row `bias[n]` added to every row of C, or null) and `i64 relu` (non-zero:
+#: `maximum(., 0)` after the bias). The epilogue, if any, then sees those values.
+POST_ARGS = EPI_ARGS + [PTR, I64]
 #: The serial gemm also takes the row and column of its C in the whole product (`split.py`
-#: gives each thread a block of C; the epilogue sees whole-product coordinates).
-SERIAL_ARGS = EPI_ARGS + [I64, I64]
+#: gives each thread a block of C; the epilogue and the bias see whole-product coordinates).
+SERIAL_ARGS = POST_ARGS + [I64, I64]
 
 
 def symbol(cfg: Blocking) -> str:
@@ -166,14 +170,16 @@ def emit_gemm(module: ir.Module, cfg: Blocking, elem: ir.Type, threaded: bool) -
     internal functions) in `module`; `threaded`: large products split over the thread pool
     (`split.py`). The plain entry is the `_epi` one with no epilogue (a null pointer)."""
     serial = emit_serial(module, cfg, elem)
-    full = split.emit_entry(module, f"{symbol(cfg)}_epi", serial, cfg, threaded)
-    fn = ir.Function(module, ir.FunctionType(I64, GEMM_ARGS), name=symbol(cfg))
-    fn.attributes.add("nounwind")
-    for arg, nm in zip(fn.args, ARG_NAMES):
-        arg.name = nm
-    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    full = split.emit_entry(module, f"{symbol(cfg)}_post", serial, cfg, threaded)
     null = ir.Constant(PTR, None)
-    b.ret(b.call(full, list(fn.args) + [null, null]))
+    for name, args, extra in ((f"{symbol(cfg)}_epi", EPI_ARGS, [null, i64(0)]),
+                              (symbol(cfg), GEMM_ARGS, [null, null, null, i64(0)])):
+        fn = ir.Function(module, ir.FunctionType(I64, args), name=name)
+        fn.attributes.add("nounwind")
+        for arg, nm in zip(fn.args, ARG_NAMES + ("epi", "ectx")):
+            arg.name = nm
+        b = ir.IRBuilder(fn.append_basic_block("entry"))
+        b.ret(b.call(full, list(fn.args) + extra))
     return fn
 
 
@@ -184,16 +190,18 @@ def emit_serial(module: ir.Module, cfg: Blocking, elem: ir.Type) -> ir.Function:
     With an epilogue (non-null `epi`), each finished part of C is passed to it once, right
     after its last k block: in the default loop order the `mr x nc` strip of C the A
     micro-panel loop has just completed (still in L1/L2), else the `mc x nc` macro-block;
-    for k = 0, the zeroed C. Parts never overlap and cover C exactly once."""
+    for k = 0, the zeroed C. Parts never overlap and cover C exactly once. The post-ops
+    (`bias`, `relu`) are the kernels' on the last k block (for k = 0, the kernel's with no k
+    steps), so an epilogue sees C after them."""
     vk = VectorKind(module, elem, cfg.lanes)
     mr, nr, kc_max, a_stride = cfg.mr, cfg.nr, cfg.kc, cfg.a_stride
     # The A row stride is an argument: A read in place (lda) or packed (a_stride).
     kernel = emit_microkernel(module, f"fj_gemm_{cfg.name}_kernel", vk, mr, cfg.nv, None, 1,
-                              pack_b=True)
+                              pack_b=True, post_ops=True)
     # A strip of at most half a tile's rows (the last rows of A) costs half a tile this way.
     tail_rows = (mr + 1) // 2
     tail_kernel = emit_microkernel(module, f"fj_gemm_{cfg.name}_kernel_tail", vk, tail_rows,
-                                   cfg.nv, None, 1)
+                                   cfg.nv, None, 1, post_ops=True)
     transpose = emit_transpose(module, f"fj_gemm_{cfg.name}_transpose", vk)
     pack_a = emit_pack_a(module, f"fj_gemm_{cfg.name}_pack_a", vk, mr, a_stride, transpose)
     pack_b = emit_pack_b(module, f"fj_gemm_{cfg.name}_pack_b", vk, cfg.nv, transpose)
@@ -208,11 +216,20 @@ def emit_serial(module: ir.Module, cfg: Blocking, elem: ir.Type) -> ir.Function:
     # k-means' 16 x 20000 @ 20000 x 8 run as fast; the module compiles 5 ms faster (44 -> 39).
     fn.attributes.add("optnone")
     fn.attributes.add("noinline")
-    m, n, k, a, lda, ta, bp, ldb, tb, c, ldc, epi, ectx, row0, col0 = fn.args
-    for arg, nm in zip(fn.args, ARG_NAMES + ("epi", "ectx", "row0", "col0")):
+    m, n, k, a, lda, ta, bp, ldb, tb, c, ldc, epi, ectx, bias, relu, row0, col0 = fn.args
+    for arg, nm in zip(fn.args, ARG_NAMES + ("epi", "ectx", "bias", "relu", "row0", "col0")):
         arg.name = nm
     b = ir.IRBuilder(fn.append_basic_block("entry"))
     has_epi = b.icmp_unsigned("!=", epi, ir.Constant(PTR, None))
+    has_bias = b.icmp_unsigned("!=", bias, ir.Constant(PTR, None))
+    do_relu = b.icmp_signed("!=", relu, i64(0))
+
+    def post_ops(last_k, col):
+        """The kernel's `bias, relu` arguments for tiles at column `col` of this C: the
+        post-ops on the last k block only."""
+        here = b.and_(has_bias, last_k)
+        return [b.select(here, vk.at(b, bias, b.add(col0, col)), ir.Constant(PTR, None)),
+                b.and_(do_relu, last_k)]
     epi_fn = _callee(b, epi, EPILOGUE_TYPE)
 
     def epilogue(r, c_col, rows, cols):
@@ -226,6 +243,14 @@ def emit_serial(module: ir.Module, cfg: Blocking, elem: ir.Type) -> ir.Function:
         b.ret(i64(0))
     with b.if_then(b.icmp_signed("<=", k, i64(0))):
         _zero_c(b, vk, m, n, c, ldc)
+        with b.if_then(b.or_(has_bias, do_relu)):
+            # The post-ops of zero k steps: the tiles of the kernel with kc = 0.
+            with counted(b, 0, m, mr, "zr") as ir_:
+                with counted(b, 0, n, nr, "zc") as jr:
+                    at = vk.at(b, c, b.add(b.mul(ir_, ldc), jr))
+                    b.call(kernel, [i64(0), at, at, i64(0), at, ldc, b.sub(m, ir_), b.sub(n, jr),
+                                    ir.Constant(I1, 0), ir.Constant(PTR, None)]
+                           + post_ops(ir.Constant(I1, 1), jr) + [i64(0)])
         epilogue(i64(0), i64(0), m, n)
         b.ret(i64(0))
 
@@ -279,15 +304,16 @@ def emit_serial(module: ir.Module, cfg: Blocking, elem: ir.Type) -> ir.Function:
                                    b.icmp_signed("==", b.or_(ic, ir_), i64(0)))
                     short = b.and_(b.not_(first),
                                    b.icmp_signed("<=", b.sub(mc, ir_), i64(tail_rows)))
+                    post = post_ops(last_k, b.add(jc, jr))
                     with b.if_else(short) as (few, many):
                         with few:
-                            b.call(tail_kernel, args + [rsa])
+                            b.call(tail_kernel, args + post + [rsa])
                         with many:
                             # The first strip packs B as it reads it in place.
                             args[2] = b.select(first, vk.at(b, b_in_place, jr), b_panel)
                             args[3] = b.select(first, ldb, rsb)
                             pack_to = b.select(first, b_panel, ir.Constant(PTR, None))
-                            b.call(kernel, args + [pack_to, rsa])
+                            b.call(kernel, args + [pack_to] + post + [rsa])
 
                 if B_PANEL_OUTER:
                     with counted(b, 0, nc, nr, "jr") as jr:

@@ -30,6 +30,12 @@ separate copy pass. (A branch per k step; storing to a scratch row instead measu
 slower, a second kernel costs 9 ms of compile time.) With `a_rs = None` the A row stride is a
 last argument, `i64 rsa` (A read in place, or packed).
 
+The post-op form (`post_ops=True`) takes two more arguments, `ptr bias, i1 relu`, and
+applies `maximum(acc + bias[j], 0)` (each part optional: a null `bias`, a false `relu`) to
+the finished accumulators before they are stored: the commonest matmul epilogue (a dense
+layer's bias and ReLU) costs no second pass over C. (The driver passes them on the last k
+block only.)
+
 Summation order: every C element is `fma(A[r,k], B[k,j], acc)` for k = 0, 1, ... in order,
 whatever the tile, blocking or thread: results are deterministic.
 """
@@ -49,19 +55,22 @@ KERNEL_ARGS = [I64, PTR, PTR, I64, PTR, I64, I64, I64, I1]
 
 
 def emit_microkernel(module: ir.Module, name: str, vk: VectorKind, mr: int, nv: int,
-                     a_rs: int | None, a_cs: int, pack_b: bool = False) -> ir.Function:
+                     a_rs: int | None, a_cs: int, pack_b: bool = False,
+                     post_ops: bool = False) -> ir.Function:
     """Define the `mr x (nv * lanes)` kernel `name` whose A panel has element strides
-    `(a_rs, a_cs)` (row, k); with `pack_b`, the packing variant (module docstring). Returns
-    the function."""
-    args = KERNEL_ARGS + [PTR] * pack_b + [I64] * (a_rs is None)
+    `(a_rs, a_cs)` (row, k); with `pack_b`, the packing variant, with `post_ops`, the bias
+    and ReLU arguments (module docstring). Returns the function."""
+    args = KERNEL_ARGS + [PTR] * pack_b + [PTR, I1] * post_ops + [I64] * (a_rs is None)
     fn = ir.Function(module, ir.FunctionType(ir.VoidType(), args), name=name)
     fn.linkage = "internal"
     fn.attributes.add("nounwind")
     kc, a, bp, rsb, c, ldc, m_rem, n_rem, accumulate = fn.args[:9]
     pack = fn.args[9] if pack_b else None
+    bias, relu = fn.args[9 + pack_b:11 + pack_b] if post_ops else (None, None)
     rsa = fn.args[-1] if a_rs is None else None
     for arg, nm in zip(fn.args, ("kc", "a", "b", "rsb", "c", "ldc", "m_rem", "n_rem", "acc",
-                                 *(("pack",) if pack_b else ()), "rsa")):
+                                 *(("pack",) if pack_b else ()),
+                                 *(("bias", "relu") if post_ops else ()), "rsa")):
         arg.name = nm
     for p in (a, bp, c, pack):
         if p is not None:
@@ -173,6 +182,8 @@ def emit_microkernel(module: ir.Module, name: str, vk: VectorKind, mr: int, nv: 
         pa, pb, pp, acc = loop(b, b.sub(kc, b.mul(main, i64(UNROLL))), 1, pa, pb, pp, acc,
                                "k1")
 
+    if post_ops:
+        acc = _post_ops(fn, b, vk, acc, bias, relu, col_masks)
     ptrs = c_ptrs(b)
     for r in range(mr):
         row_ok = b.icmp_signed(">", m_rem, i64(r))
@@ -180,3 +191,45 @@ def emit_microkernel(module: ir.Module, name: str, vk: VectorKind, mr: int, nv: 
             vk.masked_store(b, acc[r][v], ptrs[r][v], vk.mask_and(b, col_masks[v], row_ok))
     b.ret_void()
     return fn
+
+
+def _post_ops(fn: ir.Function, b: ir.IRBuilder, vk: VectorKind, acc, bias, relu, col_masks):
+    """The finished tile's `maximum(acc + bias[j], 0)` (either part optional: a null `bias`,
+    a false `relu`), in registers. The same IEEE operations as the unfused `add` and
+    `maximum`: NumPy's `maximum(x, 0)` keeps x when `x > 0` or x is NaN
+    (`codegen/lowering/scalar.py`), which is one unordered compare, `x ugt 0`; so results
+    are bit-identical to the unfused graph."""
+    def stage(label, cond, apply):
+        nonlocal acc
+        before = b.block
+        then = fn.append_basic_block(label)
+        done = fn.append_basic_block(f"{label}.done")
+        b.cbranch(cond, then, done)
+        b.position_at_end(then)
+        new = apply()
+        then = b.block
+        b.branch(done)
+        b.position_at_end(done)
+        merged = []
+        for acc_r, new_r in zip(acc, new):
+            phis = []
+            for x, y in zip(acc_r, new_r):
+                phi = b.phi(vk.ty)
+                phi.add_incoming(x, before)
+                phi.add_incoming(y, then)
+                phis.append(phi)
+            merged.append(phis)
+        acc = merged
+
+    def add_bias():
+        row = [vk.masked_load(b, vk.at(b, bias, v * vk.lanes), col_masks[v])
+               for v in range(len(col_masks))]
+        return [[b.fadd(x, row[v]) for v, x in enumerate(acc_r)] for acc_r in acc]
+
+    def apply_relu():
+        return [[b.select(b.fcmp_unordered(">", x, vk.zero), x, vk.zero) for x in acc_r]
+                for acc_r in acc]
+
+    stage("bias", b.icmp_unsigned("!=", bias, ir.Constant(PTR, None)), add_bias)
+    stage("relu", relu, apply_relu)
+    return acc

@@ -31,23 +31,23 @@ MIN_PARALLEL_MNK = 1 << 23
 PARALLEL_FOR = "fj_parallel_for"
 POOL_THREADS = "fj_pool_threads"     # the pool's thread count (registered by `build.py`)
 
-# ctx slots (8 bytes each): the 13 arguments (the gemm's 11, the epilogue and its context),
-# then the status, the split axis, the block size.
-_ARGS = 13
+# ctx slots (8 bytes each): the 15 arguments (the gemm's 11, the epilogue and its context,
+# the bias and the ReLU flag), then the status, the split axis, the block size.
+_ARGS = 15
 _STATUS, _BY_COLS, _PER, _SLOTS = _ARGS, _ARGS + 1, _ARGS + 2, _ARGS + 3
 
 
 def emit_entry(module: ir.Module, name: str, serial: ir.Function, cfg: Blocking,
                threaded: bool) -> ir.Function:
-    """`i64 name(<11 gemm args>, ptr epi, ptr epi_ctx)` around `serial` (which also takes
-    the row and column of its C in the whole product, for the epilogue: 0, 0 here, the
-    block's origin in a part)."""
+    """`i64 name(<11 gemm args>, ptr epi, ptr epi_ctx, ptr bias, i64 relu)` around `serial`
+    (which also takes the row and column of its C in the whole product, for the epilogue and
+    the bias: 0, 0 here, the block's origin in a part)."""
     fn = ir.Function(module, ir.FunctionType(I64, serial.function_type.args[:_ARGS]),
                      name=name)
     fn.attributes.add("nounwind")
     args = list(fn.args)
     for arg, nm in zip(args, ("m", "n", "k", "a", "lda", "ta", "b", "ldb", "tb", "c", "ldc",
-                              "epi", "ectx")):
+                              "epi", "ectx", "bias", "relu")):
         arg.name = nm
     b = ir.IRBuilder(fn.append_basic_block("entry"))
     whole = args + [i64(0), i64(0)]
@@ -90,7 +90,7 @@ def _emit_part(module: ir.Module, name: str, serial: ir.Function, cfg: Blocking)
     ctx, start, end = fn.args
     b = ir.IRBuilder(fn.append_basic_block("entry"))
     types = [a.type for a in serial.args][:_ARGS]
-    m, n, k, a, lda, ta, bp, ldb, tb, c, ldc, epi, ectx = [
+    m, n, k, a, lda, ta, bp, ldb, tb, c, ldc, epi, ectx, bias, relu = [
         b.load(b.gep(ctx, [i64(j)], source_etype=I64), typ=t) for j, t in enumerate(types)]
     by_cols = b.icmp_signed("!=", b.load(b.gep(ctx, [i64(_BY_COLS)], source_etype=I64),
                                          typ=I64), i64(0))
@@ -118,7 +118,7 @@ def _emit_part(module: ir.Module, name: str, serial: ir.Function, cfg: Blocking)
         b.select(by_cols, m, count), b.select(by_cols, count, n), k,
         b.select(by_cols, a, row_a), lda, ta,
         b.select(by_cols, col_b, bp), ldb, tb,
-        b.select(by_cols, col_c, row_c), ldc, epi, ectx,
+        b.select(by_cols, col_c, row_c), ldc, epi, ectx, bias, relu,
         b.select(by_cols, i64(0), lo), b.select(by_cols, lo, i64(0))])
     with b.if_then(b.icmp_signed("!=", status, i64(0))):
         # (llvmlite's store_atomic needs typed pointers: an exchange stores atomically too)

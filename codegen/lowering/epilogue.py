@@ -29,7 +29,9 @@ import itertools
 
 import llvmlite.ir as ir
 
-from ...ir.core import Op
+import numpy as np
+
+from ...ir.core import Literal, Op
 from .. import parallel
 from ..gemm.driver import EPILOGUE_TYPE
 from ..llvmtypes import I64, PTR, i64, load, mem_type, store
@@ -70,6 +72,38 @@ def _emit_rows(fl, op: Op, c, ldc, row0, col0, lo, hi, cols) -> None:
                     p, along = rows[v]
                     vals.append(load(b, p, v.type.dtype, gj if along else None))
             store(b, body(vals)[0], crow, dt, j)
+
+
+def post_ops(op: Op):
+    """`(bias, relu)` when the epilogue is one of the gemm's in-register post-ops (`codegen/
+    gemm/microkernel.py`), else None: `C + bias` (either operand order: IEEE addition
+    commutes), `maximum(C, 0)`, or `maximum(C + bias, 0)`, where `bias` is an operand of the
+    product's dtype and shape `(n,)` or `(1, n)` (a row added to every row of C) and 0 is a
+    literal positive zero with C as the first operand of `maximum` (NumPy's maximum returns
+    its second operand on ties: `maximum(0, -0.0)` is -0.0, not what the kernel computes).
+    `bias` is None for the ReLU alone."""
+    body = op.attrs["epilogue"].body
+    product, out = body.args[0], op.results[0].type
+    extras = dict(zip(body.args[1:], op.operands[2:]))
+    value, bias, relu = product, None, False
+    ops = list(body.ops)
+    if ops and ops[0].name == "add" and product in ops[0].operands:
+        other = ops[0].operands[1] if ops[0].operands[0] is product else ops[0].operands[0]
+        row = extras.get(other)
+        if row is None or row.type.dtype != out.dtype or tuple(row.type.shape) not in (
+                (out.shape[-1],), (1, out.shape[-1])):
+            return None
+        value, bias = ops.pop(0).results[0], row
+    if ops and ops[0].name == "maximum" and ops[0].operands[0] is value:
+        zero = ops[0].operands[1]
+        if not (isinstance(zero, Literal) and zero.value == 0
+                and not np.signbit(zero.value)):
+            return None
+        value, relu = ops.pop(0).results[0], True
+    if ops or value is product or body.yields != (value,) or any(
+            o.results[0].type.dtype != out.dtype for o in body.ops):
+        return None
+    return bias, relu
 
 
 def outline(fl, op: Op):

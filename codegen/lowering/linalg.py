@@ -151,16 +151,21 @@ def _matrix_vector(fl: FunctionLowering, op: Op) -> bool:
     return a_t[-2] == 1 or b_t[-1] == 1
 
 
-def _gemm_matmul(fl: FunctionLowering, op: Op, a, bv, r, epi=None) -> None:
+def _gemm_matmul(fl: FunctionLowering, op: Op, a, bv, r, epi=None, post=None) -> None:
     """One call of `fj_gemm_<dtype>` per matrix of the batch (row-major, `codegen/gemm`);
     with `epi = (function, ctx)` (a 2-d product with a fused epilogue) one call of
-    `fj_gemm_<dtype>_epi`, which runs the epilogue on each block it finishes."""
+    `fj_gemm_<dtype>_epi`, which runs the epilogue on each block it finishes; with
+    `post = (bias ptr or null, relu i64)` (an epilogue that `epilogue.post_ops` recognizes)
+    one call of `fj_gemm_<dtype>_post`, whose kernels apply it in registers."""
     b = fl.builder
     dt = r.type.dtype
     fty = F32 if dt == np.float32 else F64
     gemm.install(dt)       # the symbol must exist before any engine links this module
     args = [I64, I64, I64, PTR, I64, I64, PTR, I64, I64, PTR, I64]
-    if epi is None:
+    if post is not None:
+        call = fl.function(gemm.post_symbol(dt), I64, args + [PTR, PTR, PTR, I64])
+        epi = (ir.Constant(PTR, None), ir.Constant(PTR, None)) + tuple(post)
+    elif epi is None:
         call = fl.function(gemm.symbol(dt), I64, args)
     else:
         call = fl.function(gemm.epilogue_symbol(dt), I64, args + [PTR, PTR])
@@ -242,6 +247,12 @@ def lower_matmul(fl: FunctionLowering, op: Op) -> None:
     fused = "epilogue" in op.attrs
     if _float_gemm(a, bv, r) and gemm.available(r.type.dtype) and not (
             _matrix_vector(fl, op) and blas_available()):
+        post = epilogue.post_ops(op) if fused else None
+        if post is not None:
+            bias, relu = post
+            _gemm_matmul(fl, op, a, bv, r, post=(
+                ir.Constant(PTR, None) if bias is None else fl.get(bias), i64(int(relu))))
+            return
         outlined = epilogue.outline(fl, op) if fused else None
         epi = None if outlined is None else (outlined[0], epilogue.context(fl, outlined[1]))
         _gemm_matmul(fl, op, a, bv, r, epi)

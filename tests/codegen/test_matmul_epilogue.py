@@ -247,5 +247,74 @@ def test_graph_shows_the_fused_form():
     assert "matmul[epilogue=@fused_0] %x, %w, %b" in text, text
     assert "kernel @fused_0(" in text and "fusion" not in text
     assert cf.graph.op_counts() == {"matmul": 1}
-    assert "fj_gemm_f32_epi" in cf.llvm_ir
+    assert "fj_gemm_f32_post" in cf.llvm_ir     # bias + ReLU: the kernels' post-ops
     assert any(e["pass"] == "matmul_epilogue" for e in cf.pass_log)
+
+
+# -- the post-ops the gemm kernels apply in registers (epilogue.post_ops) ---------------------
+
+
+def bias_only(x, w, b):
+    return x @ w + b
+
+
+def bias_first(x, w, b):
+    return np.maximum(b + x @ w, 0)
+
+
+def relu_only(x, w, b):
+    return np.maximum(x @ w, 0.0)
+
+
+def zero_first(x, w, b):
+    return np.maximum(0, x @ w + b)      # maximum(0, -0.0) is -0.0: the callback's job
+
+
+def negative_zero(x, w, b):
+    return np.maximum(x @ w + b, -0.0)
+
+
+def bias_then_tanh(x, w, b):
+    return np.tanh(x @ w + b)
+
+
+def _post_inputs(dtype, m, k, n):
+    """Random operands with the cases the post-ops must get right: a zero row of x (C is
+    the bias, -0.0 included, then its ReLU), NaN and inf."""
+    x, w, b = _arrays(dtype, (m, k), (k, n), (n,))
+    if m > 2:
+        x[2] = 0
+    if n > 3:
+        b[3] = -0.0
+    if m > 5 and k:
+        x[5, 0] = np.nan
+    if n > 1 and k:
+        w[0, 1] = np.inf
+    return x, w, b
+
+
+@pytest.mark.parametrize("fn", [mlp, bias_only, bias_first, relu_only])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("m,k,n", [(1, 1, 1), (6, 5, 33), (11, 32, 32), (17, 600, 40),
+                                   (4, 0, 5), (300, 20, 300), (512, 512, 512)])
+def test_post_ops_in_registers(fn, m, k, n, dtype, unfused, nthreads):
+    """Bias and ReLU applied by the kernels (full and half-height tiles, column edges, k
+    blocks, k = 0, two threads splitting the columns): bit for bit the unfused graph."""
+    args = _post_inputs(dtype, m, k, n)
+    with np.errstate(invalid="ignore"):
+        _check(fn, args, unfused)
+    ir_text = fj.function(fn).get_concrete_function(*args).llvm_ir
+    name = "f32" if dtype == np.float32 else "f64"
+    if m > 1 and n > 1:     # (a 1-row or 1-column product is BLAS's gemv, then the loop)
+        assert f"fj_gemm_{name}_post" in ir_text and f"fj_gemm_{name}_epi" not in ir_text
+
+
+@pytest.mark.parametrize("fn", [zero_first, negative_zero, bias_then_tanh])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_other_epilogues_keep_the_callback(fn, dtype, unfused):
+    args = _post_inputs(dtype, 40, 30, 50)
+    with np.errstate(invalid="ignore"):
+        _check(fn, args, unfused)
+    ir_text = fj.function(fn).get_concrete_function(*args).llvm_ir
+    name = "f32" if dtype == np.float32 else "f64"
+    assert f"fj_gemm_{name}_epi" in ir_text and f"fj_gemm_{name}_post" not in ir_text
