@@ -166,9 +166,11 @@ def _workspace(module: ir.Module, cfg: Blocking):
 
 
 def emit_gemm(module: ir.Module, cfg: Blocking, elem: ir.Type, threaded: bool) -> ir.Function:
-    """Define the exported `fj_gemm_<cfg.name>` and `fj_gemm_<cfg.name>_epi` (and their
-    internal functions) in `module`; `threaded`: large products split over the thread pool
-    (`split.py`). The plain entry is the `_epi` one with no epilogue (a null pointer)."""
+    """Define the exported `fj_gemm_<cfg.name>`, `fj_gemm_<cfg.name>_epi` and
+    `fj_gemm_<cfg.name>_post` (and their internal functions) in `module`; `threaded`: large
+    products split over the thread pool (`split.py`). The plain and `_epi` entries call the
+    `_post` one with no post-ops (a null bias, no ReLU) and, for the plain one, no epilogue.
+    Returns the plain entry."""
     serial = emit_serial(module, cfg, elem)
     full = split.emit_entry(module, f"{symbol(cfg)}_post", serial, cfg, threaded)
     null = ir.Constant(PTR, None)
