@@ -35,8 +35,13 @@ right edge) unless it is transposed or A has more than `PACK_B_MIN_M` rows: pack
 copy of it per k block, which small products (an RNN step: 32 x 128 @ 128 x 128) do not earn
 back. Row-major B is packed by the kernels of the first strip of tiles, which read it in place
 and store each row they load into the packed panel (no separate copy pass). A is read in
-place when row-major and the k block is long (`A_IN_PLACE_MIN_K`), except a last micro-panel
-of fewer than `mr` rows, which is packed (the kernel reads whole panels); otherwise packed. A
+place when transposed (the buffer holds A^T: the `mr` values of a micro-panel's k step are
+adjacent, BLIS's packed layout, so the kernel steps `lda` per k) or when row-major and the k
+block is long (`A_IN_PLACE_MIN_K`), except a last micro-panel of fewer than `mr` rows, which is
+packed (the kernel reads whole panels); otherwise packed. Packing a transposed A took gathers
+(`pack.py`); reading it in place measured on Zen 5, one core: k-means' 16 x 20000 @ 20000 x 8
+float64 197 -> 139 us (OpenBLAS 160 us), 512 x 4096 @ 4096 x 64 float32 1.74 -> 1.04 ms,
+1024^3 float32 9.6 -> 8.6 ms, 512^3 the same. A
 last strip of at most `ceil(mr / 2)` rows runs a kernel of that many rows (512 rows with
 mr = 11 leave 6). Measured on Zen 5, 512^3 float32 with all three: 4.61 -> 4.35 M cycles;
 the module then compiles in about 60 ms (37 before).
@@ -198,12 +203,12 @@ def emit_serial(module: ir.Module, cfg: Blocking, elem: ir.Type) -> ir.Function:
     vk = VectorKind(module, elem, cfg.lanes)
     mr, nr, kc_max, a_stride = cfg.mr, cfg.nr, cfg.kc, cfg.a_stride
     # The A row stride is an argument: A read in place (lda) or packed (a_stride).
-    kernel = emit_microkernel(module, f"fj_gemm_{cfg.name}_kernel", vk, mr, cfg.nv, None, 1,
+    kernel = emit_microkernel(module, f"fj_gemm_{cfg.name}_kernel", vk, mr, cfg.nv,
                               pack_b=True, post_ops=True)
     # A strip of at most half a tile's rows (the last rows of A) costs half a tile this way.
     tail_rows = (mr + 1) // 2
     tail_kernel = emit_microkernel(module, f"fj_gemm_{cfg.name}_kernel_tail", vk, tail_rows,
-                                   cfg.nv, None, 1, post_ops=True)
+                                   cfg.nv, post_ops=True)
     transpose = emit_transpose(module, f"fj_gemm_{cfg.name}_transpose", vk)
     pack_a = emit_pack_a(module, f"fj_gemm_{cfg.name}_pack_a", vk, mr, a_stride, transpose)
     pack_b = emit_pack_b(module, f"fj_gemm_{cfg.name}_pack_b", vk, cfg.nv, transpose)
@@ -252,7 +257,7 @@ def emit_serial(module: ir.Module, cfg: Blocking, elem: ir.Type) -> ir.Function:
                     at = vk.at(b, c, b.add(b.mul(ir_, ldc), jr))
                     b.call(kernel, [i64(0), at, at, i64(0), at, ldc, b.sub(m, ir_), b.sub(n, jr),
                                     ir.Constant(I1, 0), ir.Constant(PTR, None)]
-                           + post_ops(ir.Constant(I1, 1), jr) + [i64(0)])
+                           + post_ops(ir.Constant(I1, 1), jr) + [i64(0), i64(1)])
         epilogue(i64(0), i64(0), m, n)
         b.ret(i64(0))
 
@@ -284,7 +289,7 @@ def emit_serial(module: ir.Module, cfg: Blocking, elem: ir.Type) -> ir.Function:
             b_base = b.select(packed_b, bbuf, b_in_place)
             rsb = b.select(packed_b, i64(nr), ldb)
             col_step = b.select(packed_b, kc, i64(1))
-            in_place_a = b.and_(b.not_(trans_a), b.icmp_signed(">=", kc, i64(A_IN_PLACE_MIN_K)))
+            in_place_a = b.or_(trans_a, b.icmp_signed(">=", kc, i64(A_IN_PLACE_MIN_K)))
             with counted(b, 0, m, cfg.mc, "ic") as ic:
                 mc = _imin(b, b.sub(m, ic), i64(cfg.mc))
                 # Whole micro-panels of a row-major A are read in place; the rest is packed.
@@ -294,10 +299,14 @@ def emit_serial(module: ir.Module, cfg: Blocking, elem: ir.Type) -> ir.Function:
                                     kc])
                 def tile(ir_, jr):
                     a_here = b.icmp_signed("<", ir_, full)
-                    a_panel = b.select(
-                        a_here, vk.at(b, a, b.add(b.mul(b.add(ic, ir_), lda), pc)),
-                        vk.at(b, abuf, b.mul(b.sub(ir_, full), i64(a_stride))))
-                    rsa = b.select(a_here, lda, i64(a_stride))
+                    # A[i, p] in place: a[i * lda + p], or a[p * lda + i] when transposed.
+                    row = b.add(ic, ir_)
+                    in_place = vk.at(b, a, b.select(trans_a, b.add(b.mul(pc, lda), row),
+                                                    b.add(b.mul(row, lda), pc)))
+                    a_panel = b.select(a_here, in_place,
+                                       vk.at(b, abuf, b.mul(b.sub(ir_, full), i64(a_stride))))
+                    rsa = b.select(a_here, b.select(trans_a, i64(1), lda), i64(a_stride))
+                    csa = b.select(b.and_(a_here, trans_a), lda, i64(1))
                     b_panel = vk.at(b, b_base, b.mul(jr, col_step))
                     c_tile = vk.at(b, c, b.add(b.mul(b.add(ic, ir_), ldc), b.add(jc, jr)))
                     args = [kc, a_panel, b_panel, rsb, c_tile, ldc, b.sub(mc, ir_),
@@ -309,13 +318,13 @@ def emit_serial(module: ir.Module, cfg: Blocking, elem: ir.Type) -> ir.Function:
                     post = post_ops(last_k, b.add(jc, jr))
                     with b.if_else(short) as (few, many):
                         with few:
-                            b.call(tail_kernel, args + post + [rsa])
+                            b.call(tail_kernel, args + post + [rsa, csa])
                         with many:
                             # The first strip packs B as it reads it in place.
                             args[2] = b.select(first, vk.at(b, b_in_place, jr), b_panel)
                             args[3] = b.select(first, ldb, rsb)
                             pack_to = b.select(first, b_panel, ir.Constant(PTR, None))
-                            b.call(kernel, args + [pack_to] + post + [rsa])
+                            b.call(kernel, args + [pack_to] + post + [rsa, csa])
 
                 if B_PANEL_OUTER:
                     with counted(b, 0, nc, nr, "jr") as jr:

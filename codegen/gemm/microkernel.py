@@ -10,13 +10,16 @@ every loaded B vector is used `mr` times, every broadcast `nv` times (so the loa
 below the FMA rate). The tile lives in registers for the whole k loop; C is read (only when
 accumulating onto an earlier k block) and written once.
 
-Generated function (internal linkage, one per A panel layout):
+Generated function (internal linkage):
 
-    void uk(i64 kc, ptr a, ptr b, i64 rsb, ptr c, i64 ldc, i64 m_rem, i64 n_rem, i1 accumulate)
+    void uk(i64 kc, ptr a, ptr b, i64 rsb, ptr c, i64 ldc, i64 m_rem, i64 n_rem, i1 accumulate,
+            <ptr pack>, <ptr bias, i1 relu>, i64 rsa, i64 csa)
 
-- `a`: the A panel; A[r, k] is at element `r * a_rs + k * a_cs` (`pack.py` makes
-  `(stride, 1)` row panels; a row-major A read in place has `(lda, 1)`). All `mr` rows must
-  be readable (packing pads them with zeros), the results of rows `>= m_rem` are dropped.
+- `a`: the A panel; A[r, k] is at element `r * rsa + k * csa`: `(stride, 1)` for the row
+  panels `pack.py` makes, `(lda, 1)` for a row-major A read in place, `(1, lda)` for a
+  transposed one read in place (its `mr` values of each k step are then adjacent, as in
+  BLIS's packed layout). All `mr` rows must be readable (packing pads them with zeros), the
+  results of rows `>= m_rem` are dropped.
 - `b`: B[k, j] at element `k * rsb + j` (a packed panel, `rsb = nr`, or B itself, `rsb = ldb`).
   Lanes `j >= n_rem` are neither loaded nor stored (masked), so `b` may be the caller's buffer.
 - `c`: C[r, j] at `r * ldc + j`; rows `< m_rem`, columns `< n_rem` are written.
@@ -27,8 +30,7 @@ The packing form (`pack_b=True`) takes one more argument, `ptr pack`: unless it 
 kernel also stores each row of B it loads at `pack + k * nr` (masked lanes as zeros), so the
 first strip of tiles packs the B block it reads in place while computing, instead of a
 separate copy pass. (A branch per k step; storing to a scratch row instead measured 12%
-slower, a second kernel costs 9 ms of compile time.) With `a_rs = None` the A row stride is a
-last argument, `i64 rsa` (A read in place, or packed).
+slower, a second kernel costs 9 ms of compile time.)
 
 The post-op form (`post_ops=True`) takes two more arguments, `ptr bias, i1 relu`, and
 applies `maximum(acc + bias[j], 0)` (each part optional: a null `bias`, a false `relu`) to
@@ -55,22 +57,20 @@ KERNEL_ARGS = [I64, PTR, PTR, I64, PTR, I64, I64, I64, I1]
 
 
 def emit_microkernel(module: ir.Module, name: str, vk: VectorKind, mr: int, nv: int,
-                     a_rs: int | None, a_cs: int, pack_b: bool = False,
-                     post_ops: bool = False) -> ir.Function:
-    """Define the `mr x (nv * lanes)` kernel `name` whose A panel has element strides
-    `(a_rs, a_cs)` (row, k); with `pack_b`, the packing variant, with `post_ops`, the bias
-    and ReLU arguments (module docstring). Returns the function."""
-    args = KERNEL_ARGS + [PTR] * pack_b + [PTR, I1] * post_ops + [I64] * (a_rs is None)
+                     pack_b: bool = False, post_ops: bool = False) -> ir.Function:
+    """Define the `mr x (nv * lanes)` kernel `name`; with `pack_b`, the packing variant, with
+    `post_ops`, the bias and ReLU arguments (module docstring). Returns the function."""
+    args = KERNEL_ARGS + [PTR] * pack_b + [PTR, I1] * post_ops + [I64, I64]
     fn = ir.Function(module, ir.FunctionType(ir.VoidType(), args), name=name)
     fn.linkage = "internal"
     fn.attributes.add("nounwind")
     kc, a, bp, rsb, c, ldc, m_rem, n_rem, accumulate = fn.args[:9]
     pack = fn.args[9] if pack_b else None
     bias, relu = fn.args[9 + pack_b:11 + pack_b] if post_ops else (None, None)
-    rsa = fn.args[-1] if a_rs is None else None
+    rsa, csa = fn.args[-2:]
     for arg, nm in zip(fn.args, ("kc", "a", "b", "rsb", "c", "ldc", "m_rem", "n_rem", "acc",
                                  *(("pack",) if pack_b else ()),
-                                 *(("bias", "relu") if post_ops else ()), "rsa")):
+                                 *(("bias", "relu") if post_ops else ()), "rsa", "csa")):
         arg.name = nm
     for p in (a, bp, c, pack):
         if p is not None:
@@ -82,8 +82,7 @@ def emit_microkernel(module: ir.Module, name: str, vk: VectorKind, mr: int, nv: 
     lanes = vk.lanes
     packing = b.icmp_unsigned("!=", pack, ir.Constant(PTR, None)) if pack_b else None
     col_masks = [vk.lane_mask(b, b.sub(n_rem, i64(v * lanes))) for v in range(nv)]
-    a_rows = [i64(r * a_rs) for r in range(mr)] if rsa is None else \
-        [b.mul(rsa, i64(r)) for r in range(mr)]
+    a_rows = [b.mul(rsa, i64(r)) for r in range(mr)]
 
     def c_ptrs(bb: ir.IRBuilder):
         # Row pointers by repeated addition (no multiplies); recomputed where used, so they
@@ -159,7 +158,7 @@ def emit_microkernel(module: ir.Module, name: str, vk: VectorKind, mr: int, nv: 
         cur, qa, qb, qp = acc, pa, pb, pp
         for _ in range(unroll):
             cur = step(bb, qa, qb, qp, cur)
-            qa = vk.at(bb, qa, a_cs)
+            qa = bb.gep(qa, [csa], source_etype=vk.elem)
             qb = bb.gep(qb, [rsb], source_etype=vk.elem)
             qp = vk.at(bb, qp, nr) if qp is not None else None
         i.add_incoming(bb.add(i, i64(1), flags=["nuw", "nsw"]), bb.block)

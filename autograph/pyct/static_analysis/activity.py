@@ -21,6 +21,9 @@ class Scope:
         self.globals = set()
         self.nonlocals = set()
 
+    def copy(self):
+        return Scope().merge(self)
+
     def merge(self, other):
         self.read |= other.read
         self.modified |= other.modified
@@ -187,38 +190,51 @@ def _simple_statement(node, scope):
             scope.modified.add(n.target.id)
 
 
-def statement_scope(node):
-    """Activity of a whole statement, nested blocks included (not nested functions' bodies)."""
+def statement_scope(node, memo=None):
+    """Activity of a whole statement, nested blocks included (not nested functions' bodies).
+
+    `memo` (a dict, or None): Scopes already computed, by statement id; `resolve` passes one
+    so that annotating every statement of a nest costs one pass, not one per nesting level.
+    """
+    if memo is not None and id(node) in memo:
+        return memo[id(node)].copy()
     scope = header_scope(node)
     for field in ("body", "orelse", "finalbody"):
         if field in node._fields and not isinstance(node, (gast.FunctionDef,
                                                            gast.AsyncFunctionDef,
                                                            gast.ClassDef)):
-            scope.merge(block_scope(getattr(node, field)))
+            scope.merge(block_scope(getattr(node, field), memo))
     if isinstance(node, gast.Try):
         for handler in node.handlers:
-            scope.merge(header_scope(handler)).merge(block_scope(handler.body))
+            scope.merge(header_scope(handler)).merge(block_scope(handler.body, memo))
+    if memo is not None:
+        memo[id(node)] = scope.copy()
     return scope
 
 
-def block_scope(stmts):
-    """Union of the activity of a list of statements."""
+def block_scope(stmts, memo=None):
+    """Union of the activity of a list of statements (`memo`: see `statement_scope`)."""
     scope = Scope()
     for stmt in stmts:
-        scope.merge(statement_scope(stmt))
+        scope.merge(statement_scope(stmt, memo))
     return scope
 
 
 class _Annotator(gast.NodeVisitor):
 
+    def __init__(self):
+        # Statement Scopes by id; the tree is alive and unchanged while it is annotated.
+        self.memo = {}
+
     def generic_visit(self, node):
         if isinstance(node, gast.stmt):
-            anno.setanno(node, anno.Static.SCOPE, statement_scope(node))
+            anno.setanno(node, anno.Static.SCOPE, statement_scope(node, self.memo))
             if isinstance(node, (gast.If, gast.While, gast.For, gast.AsyncFor, gast.Try,
                                  gast.With)):
-                anno.setanno(node, anno.Static.BODY_SCOPE, block_scope(node.body))
+                anno.setanno(node, anno.Static.BODY_SCOPE, block_scope(node.body, self.memo))
             if isinstance(node, (gast.If, gast.While, gast.For, gast.AsyncFor, gast.Try)):
-                anno.setanno(node, anno.Static.ORELSE_SCOPE, block_scope(node.orelse))
+                anno.setanno(node, anno.Static.ORELSE_SCOPE,
+                             block_scope(node.orelse, self.memo))
             if isinstance(node, (gast.For, gast.AsyncFor)):
                 anno.setanno(node, anno.Static.ITERATE_SCOPE, header_scope(node))
         if isinstance(node, (gast.Lambda, gast.ClassDef)):
@@ -226,8 +242,8 @@ class _Annotator(gast.NodeVisitor):
         super().generic_visit(node)
 
     def visit_FunctionDef(self, node):
-        anno.setanno(node, anno.Static.SCOPE, statement_scope(node))
-        anno.setanno(node, anno.Static.BODY_SCOPE, block_scope(node.body))
+        anno.setanno(node, anno.Static.SCOPE, statement_scope(node, self.memo))
+        anno.setanno(node, anno.Static.BODY_SCOPE, block_scope(node.body, self.memo))
         args = Scope()
         for a in node.args.args + node.args.posonlyargs + node.args.kwonlyargs:
             args.modified.add(a.id)
