@@ -18,12 +18,15 @@ Conditions (otherwise the graph is left as it is):
     yield/graph output): the product never exists as an array of its own;
   - the consumer is elementwise only (no reduction in the kernel), has one result, and that
     result has the product's type (it is computed in place in the product's buffer);
-  - every other operand of the consumer is defined before the `matmul` (or outside its
-    region), since the epilogue runs while the `matmul` runs; operands broadcast to the
-    result's shape as NumPy's rule allows (bias rows `b[n]`, columns `b[m, 1]`, scalars,
-    same-shaped arrays such as another product: the RNN's `x @ wx + h @ wh + b`).
-When several operands of one consumer are qualifying products, the latest one takes it
-(the others are then defined before it).
+  - the other operands of the consumer broadcast to the result's shape as NumPy's rule
+    allows (bias rows `b[n]` or `b[1, n]`, columns `b[m, 1]`, scalars, same-shaped arrays
+    such as another product: the RNN's `x @ wx + h @ wh + b`).
+The fused `matmul` takes the consumer's place in the region, since the epilogue runs while
+the product is computed: operands of the consumer defined after the product (a bias
+reshaped after it, `np.maximum(x @ w + b.reshape(1, -1), 0)`) are then ready. Moving the
+product later is safe: it has no effects, and nothing between reads it (the consumer is its
+only reader). When several operands of one consumer are qualifying products, the latest one
+takes it.
 
 Runs after `fusion` (it takes fusion's kernels as they are); see `ir/passes/__init__.py`.
 """
@@ -107,8 +110,8 @@ class _Rewriter(Rebuilder):
         self.existing = existing
         self.kernels: dict[str, Kernel] = {}     # new epilogue kernels, by name
         self.replaced: set[str] = set()          # fusion kernels that became epilogues
-        self.plans: dict[int, tuple] = {}        # id(matmul) -> (consumer, kernel)
-        self.absorbed: set[int] = set()          # id(consumer ops) now inside a matmul
+        self.plans: dict[int, tuple] = {}        # id(consumer) -> (matmul, kernel, arg)
+        self.absorbed: set[int] = set()          # id(matmuls) now emitted at their consumer
 
     def schedule(self, region: Region):
         counts = _use_counts(region)
@@ -123,13 +126,11 @@ class _Rewriter(Rebuilder):
                 if isinstance(v, Literal) or id(v) not in pos:
                     continue
                 m = region.ops[pos[id(v)]]
-                if id(m) in self.plans or not _plain_product(m) or m.results[0] is not v \
+                if id(m) in self.absorbed or not _plain_product(m) or m.results[0] is not v \
                         or counts.get(id(v)) != 1 or v.type != out.type:
                     continue
                 mpos = pos[id(v)]
-                others = [w for w in op.operands if w is not v and not isinstance(w, Literal)]
-                if all(pos.get(id(w), -1) < mpos for w in others) and (
-                        best is None or mpos > best[1]):
+                if best is None or mpos > best[1]:
                     best = (k, mpos, m)
             if best is None:
                 continue
@@ -146,8 +147,8 @@ class _Rewriter(Rebuilder):
                     op.operands[k])
             kernel = _rebased(name, body, arg)
             self.kernels[name] = kernel
-            self.plans[id(m)] = (op, kernel, arg)
-            self.absorbed.add(id(op))
+            self.plans[id(op)] = (m, kernel, arg)
+            self.absorbed.add(id(m))
         return region.ops
 
     def _new_name(self) -> str:
@@ -158,20 +159,20 @@ class _Rewriter(Rebuilder):
 
     def visit(self, op: Op) -> None:
         if id(op) in self.absorbed:
-            return          # computed by its matmul, which already bound its result
+            return          # emitted, with its epilogue, where its consumer was
         plan = self.plans.get(id(op))
         if plan is None:
             self.clone(op)
             return
-        consumer, kernel, arg = plan
-        if consumer.name == "fusion":
-            inputs = list(consumer.operands)
+        matmul, kernel, arg = plan
+        if op.name == "fusion":
+            inputs = list(op.operands)
         else:
-            inputs = [w for w in dict.fromkeys(consumer.operands) if not isinstance(w, Literal)]
+            inputs = [w for w in dict.fromkeys(op.operands) if not isinstance(w, Literal)]
         extras = [self.get(w) for j, w in enumerate(inputs) if j != arg]
-        out = consumer.results[0]
-        new = Op(op.opdef, [self.get(v) for v in op.operands] + extras,
-                 {**op.attrs, "epilogue": kernel}, [out.type], (), consumer.loc,
+        out = op.results[0]
+        new = Op(matmul.opdef, [self.get(v) for v in matmul.operands] + extras,
+                 {**matmul.attrs, "epilogue": kernel}, [out.type], (), op.loc,
                  [out.name_hint])
         self.bind(out, new.results[0])
         self.emit(new)

@@ -189,9 +189,9 @@ def test_result_of_another_type_is_not_fused(unfused):
     np.testing.assert_array_equal(f(x, w), (x @ w) > 0)
 
 
-def test_extra_defined_after_the_product_is_not_moved(unfused):
-    """A same-shaped extra computed after the product (by a reduction-free op that is not
-    fused) must exist before the epilogue runs: the product is then left unfused."""
+def test_extra_defined_after_the_product_moves_the_product(unfused):
+    """A same-shaped extra computed after the product (by an op that is not fused) must
+    exist before the epilogue runs: the fused product takes the consumer's place."""
     x, w = _arrays(np.float64, (30, 20), (20, 25))
 
     def fn(x, w):
@@ -199,7 +199,40 @@ def test_extra_defined_after_the_product_is_not_moved(unfused):
         z = np.cumsum(x[:, :1] * np.ones((30, 25)), axis=1)   # after y, not elementwise
         return np.tanh(y + z)
 
-    _check(fn, (x, w), unfused, fused=False)
+    _check(fn, (x, w), unfused)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("m,k,n", [(2, 1, 3), (13, 9, 31), (100, 257, 70)])
+def test_bias_reshaped_after_the_product(m, k, n, dtype, unfused, nthreads):
+    """`np.maximum(x @ w + b.reshape(1, -1), 0)`: the reshape follows the product in the
+    graph; the fused product (with the in-register bias and ReLU) comes after it."""
+    def fn(x, w, b):
+        return np.maximum(x @ w + b.reshape(1, -1), 0)
+
+    x, w, b = _arrays(dtype, (m, k), (k, n), (n,))
+    _check(fn, (x, w, b), unfused)
+    f = fj.function(fn)
+    f(x, w, b)
+    assert "_post(" in f.get_concrete_function(x, w, b).llvm_ir
+
+
+def test_print_between_product_and_consumer(unfused, capfd):
+    """Moving the product past a `print` changes nothing observable: the product has no
+    effects and the printed text is the same."""
+    x, w, b = _arrays(np.float64, (7, 5), (5, 6), (6,))
+
+    def fn(x, w, b):
+        y = x @ w
+        print("bias", b[0])
+        return y * b
+
+    got = _check(fn, (x, w, b), unfused)
+    out = capfd.readouterr().out
+    fn(x, w, b)
+    eager = capfd.readouterr().out.splitlines()[0]
+    assert out.splitlines() and all(line == eager for line in out.splitlines())
+    assert got.shape == (7, 6)
 
 
 def test_batched_product_is_left_unfused(unfused):
