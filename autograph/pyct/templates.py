@@ -12,6 +12,7 @@ enclosing list: statements, tuple elements, call arguments), as a def's name, as
 or in a `nonlocal`/`global` list.
 """
 
+import functools
 import textwrap
 
 import gast
@@ -126,12 +127,9 @@ class _Replacer(gast.NodeTransformer):
     visit_Global = _names
 
 
-def replace(template, **replacements):
-    """Parses `template` and substitutes the placeholders; returns a list of statements.
-
-    A `nonlocal`/`global` statement whose list becomes empty is dropped, and a body left
-    empty gets a `pass`, so templates need no special cases for zero variables.
-    """
+@functools.lru_cache(maxsize=256)
+def _parsed(template):
+    """The template's tree without locations (kept unchanged: `replace` fills a copy)."""
     tree = gast.parse(textwrap.dedent(template))
     for node in gast.walk(tree):
         # Template lines mean nothing to the user: generated nodes get the location of the
@@ -139,7 +137,16 @@ def replace(template, **replacements):
         for attr in node._attributes:
             if hasattr(node, attr):
                 delattr(node, attr)
-    tree = _Replacer(replacements).visit(tree)
+    return tree
+
+
+def replace(template, **replacements):
+    """Parses `template` and substitutes the placeholders; returns a list of statements.
+
+    A `nonlocal`/`global` statement whose list becomes empty is dropped, and a body left
+    empty gets a `pass`, so templates need no special cases for zero variables.
+    """
+    tree = _Replacer(replacements).visit(_copy(_parsed(template)))
     for node in gast.walk(tree):
         if isinstance(node, (gast.FunctionDef, gast.If, gast.While, gast.For, gast.With)) \
                 and not node.body:
