@@ -202,7 +202,7 @@ def emit_serial(module: ir.Module, cfg: Blocking, elem: ir.Type) -> ir.Function:
     steps), so an epilogue sees C after them."""
     vk = VectorKind(module, elem, cfg.lanes)
     mr, nr, kc_max, a_stride = cfg.mr, cfg.nr, cfg.kc, cfg.a_stride
-    # The A row stride is an argument: A read in place (lda) or packed (a_stride).
+    # A's strides are arguments: A read in place (row-major or transposed) or packed.
     kernel = emit_microkernel(module, f"fj_gemm_{cfg.name}_kernel", vk, mr, cfg.nv,
                               pack_b=True, post_ops=True)
     # A strip of at most half a tile's rows (the last rows of A) costs half a tile this way.
@@ -292,7 +292,7 @@ def emit_serial(module: ir.Module, cfg: Blocking, elem: ir.Type) -> ir.Function:
             in_place_a = b.or_(trans_a, b.icmp_signed(">=", kc, i64(A_IN_PLACE_MIN_K)))
             with counted(b, 0, m, cfg.mc, "ic") as ic:
                 mc = _imin(b, b.sub(m, ic), i64(cfg.mc))
-                # Whole micro-panels of a row-major A are read in place; the rest is packed.
+                # Whole micro-panels of A are read in place when it may be; the rest packed.
                 full = b.select(in_place_a, b.mul(b.sdiv(mc, i64(mr)), i64(mr)), i64(0))
                 with b.if_then(b.icmp_signed("<", full, mc)):
                     b.call(pack_a, [abuf, a, lda, trans_a, b.add(ic, full), pc, b.sub(mc, full),
